@@ -1,0 +1,35 @@
+"""Differentiation: concrete Jacobians and the matrix-expression calculus.
+
+:func:`jacobian` is the one public entry point.  Explicit SymPy matrices and scalars go to
+:mod:`.concrete`; strings (LaTeX or SymPy syntax) and matrix expressions over MatrixSymbols go to
+the matrix-expression calculus in :mod:`.matrix`.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .concrete import concrete_jacobian
+from .result import LAYOUTS, JacobianResult
+
+
+def jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(), symmetric=()):
+    """∂expr/∂wrt in ``layout`` ("numerator" or "denominator"); see SPEC §3.1 and §5a.
+
+    >>> import sympy as sp
+    >>> x1, x2 = sp.symbols("x1 x2", real=True)
+    >>> jacobian(sp.Matrix([x1**2, x2**2]), sp.Matrix([x1, x2])).expr
+    Matrix([
+    [2*x1,    0],
+    [   0, 2*x2]])
+    """
+    concrete = isinstance(expr, (sp.MatrixBase, sp.Expr)) and not isinstance(expr, sp.MatrixExpr)
+    if concrete and not isinstance(wrt, str):
+        return concrete_jacobian(expr, wrt, layout)
+    from .matrix import matrix_jacobian
+
+    return matrix_jacobian(expr, wrt, layout=layout, shapes=shapes, scalars=scalars,
+                           symmetric=symmetric)
+
+
+__all__ = ["jacobian", "concrete_jacobian", "JacobianResult", "LAYOUTS"]

@@ -1,0 +1,82 @@
+"""Jacobians at concrete sizes: every entry an explicit SymPy expression.
+
+Shapes follow SPEC §3.1.  Numerator layout: ∂y/∂x is m×n for y ∈ R^m, x ∈ R^n; ∂f/∂x is 1×n
+for a scalar f; ∂f/∂X is q×p for X ∈ R^{p×q}.  Denominator layout is the transpose of each.
+A row vector (vᵀA) counts as the vector of its entries.
+
+>>> import sympy as sp
+>>> a1, a2, w1, w2 = sp.symbols("a1 a2 w1 w2", real=True)
+>>> concrete_jacobian(w1 * a1 + w2 * a2, sp.Matrix([w1, w2])).expr
+Matrix([[a1, a2]])
+>>> concrete_jacobian(w1 * a1 + w2 * a2, sp.Matrix([w1, w2]), "denominator").shape
+(2, 1)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..errors import BadInput
+from .result import JacobianResult, check_layout
+
+
+def _as_entries(value) -> tuple[list, str]:
+    """(entries, kind) where kind is 'scalar', 'vector' or 'matrix'."""
+    if isinstance(value, sp.MatrixBase):
+        if value.rows == 1 or value.cols == 1:
+            return list(value), "vector"
+        return list(value), "matrix"
+    value = sp.sympify(value)
+    return [value], "scalar"
+
+
+def jacobian_matrix(outputs: list, inputs: list) -> sp.Matrix:
+    """Numerator-layout Jacobian, skipping pairs where the input does not occur."""
+    rows = []
+    for out in outputs:
+        present = out.free_symbols
+        rows.append([sp.diff(out, v) if v in present else sp.S.Zero for v in inputs])
+    return sp.Matrix(len(outputs), len(inputs), lambda i, j: rows[i][j])
+
+
+def concrete_jacobian(expr, wrt, layout: str = "numerator") -> JacobianResult:
+    """∂expr/∂wrt with explicit entries, in ``layout``.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or sympy.Matrix
+        A scalar, or a column or row vector of expressions.
+    wrt : sympy.Symbol or sympy.Matrix of Symbols
+        A scalar, a column/row vector (n entries) or a p×q matrix of distinct symbols.
+    layout : {"numerator", "denominator"}
+
+    Returns
+    -------
+    JacobianResult
+        ``expr`` is an explicit Matrix with exactly the layout's shape.
+    """
+    check_layout(layout)
+    outputs, out_kind = _as_entries(expr)
+    inputs, in_kind = _as_entries(wrt)
+    if not all(isinstance(v, sp.Symbol) for v in inputs):
+        raise BadInput("can only differentiate with respect to symbols, got "
+                       f"{[str(v) for v in inputs if not isinstance(v, sp.Symbol)]}")
+    if out_kind == "matrix":
+        raise BadInput("the expression is a matrix; its derivative is a tensor of order "
+                       "3 or 4 — differentiate a vector or a scalar (or vectorise it)")
+    if in_kind == "matrix" and out_kind != "scalar":
+        raise BadInput("a vector differentiated by a matrix is a 3-tensor; differentiate a "
+                       "scalar by the matrix, or a vector by one of its columns")
+    if in_kind == "matrix":
+        p, q = wrt.shape
+        # Numerator layout: ∂f/∂X is q×p, entry (j, i) = ∂f/∂X_ij.
+        grad = sp.Matrix(p, q, lambda i, j: jacobian_matrix(outputs, [wrt[i, j]])[0, 0])
+        result = grad.T if layout == "numerator" else grad
+    else:
+        numerator = jacobian_matrix(outputs, inputs)
+        result = numerator if layout == "numerator" else numerator.T
+    notes = ()
+    if all(entry == 0 for entry in result):
+        notes = ("the expression does not depend on the variable: the result is zero",)
+    return JacobianResult(expr=result, shape=result.shape, layout=layout, of=expr, wrt=wrt,
+                          notes=notes)

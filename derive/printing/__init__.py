@@ -1,0 +1,1 @@
+"""Printers: one class per output format (plain text, NumPy); reports add LaTeX documents."""
