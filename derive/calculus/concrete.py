@@ -30,13 +30,38 @@ def _as_entries(value) -> tuple[list, str]:
     return [value], "scalar"
 
 
-def jacobian_matrix(outputs: list, inputs: list) -> sp.Matrix:
-    """Numerator-layout Jacobian, skipping pairs where the input does not occur."""
-    rows = []
-    for out in outputs:
-        present = out.free_symbols
-        rows.append([sp.diff(out, v) if v in present else sp.S.Zero for v in inputs])
-    return sp.Matrix(len(outputs), len(inputs), lambda i, j: rows[i][j])
+class TermIndex:
+    """The additive terms of each output, indexed by the symbols they contain.
+
+    By the sum rule ∂(Σ t)/∂v = Σ_{t ∋ v} ∂t/∂v, so each derivative only differentiates (with
+    ``sympy.diff``) the few terms that contain v.  Build it once per set of outputs and take
+    as many Jacobians from it as needed.
+    """
+
+    def __init__(self, outputs):
+        self.outputs = list(outputs)
+        self._terms: list[dict] = []
+        for out in self.outputs:
+            table: dict = {}
+            for term in sp.Add.make_args(out):
+                for symbol in term.free_symbols:
+                    table.setdefault(symbol, []).append(term)
+            self._terms.append(table)
+
+    def derivative(self, i: int, v: sp.Symbol) -> sp.Expr:
+        terms = self._terms[i].get(v)
+        return sp.Add(*[sp.diff(t, v) for t in terms]) if terms else sp.S.Zero
+
+    def jacobian(self, inputs) -> sp.Matrix:
+        """Numerator-layout Jacobian ∂outputs/∂inputs."""
+        inputs = list(inputs)
+        return sp.Matrix(len(self.outputs), len(inputs),
+                         lambda i, j: self.derivative(i, inputs[j]))
+
+
+def jacobian_matrix(outputs, inputs) -> sp.Matrix:
+    """Numerator-layout Jacobian, differentiating only terms where the input occurs."""
+    return TermIndex(outputs).jacobian(inputs)
 
 
 def concrete_jacobian(expr, wrt, layout: str = "numerator") -> JacobianResult:

@@ -24,7 +24,12 @@ def run_commands(prog: str, description: str, commands: dict[str, str],
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules = {}
     for name, path in commands.items():
-        module = importlib.import_module(path)
+        try:
+            module = importlib.import_module(path)
+        except ModuleNotFoundError as exc:
+            if exc.name != path:
+                raise
+            continue                     # a command whose module is not installed
         modules[name] = module
         command_parser = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                                         formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,0 +1,413 @@
+"""The backpropagation recursion of seed 003 at concrete sizes, as a :class:`MLPDerivation`.
+
+For a network of L layers f^j = Φ(ψ(a^{j-1}, W^j, b^j)) and a per-sample cost C(a^L, y), in
+numerator layout (row signals, as seed 003):
+
+    P^{L+1} = ∂C/∂a^L
+    P^j     = P^{j+1} · ∂f^j/∂a^{j-1}
+    ∂E/∂w_k^j = P^{j+1} · ∂f^j/∂w_k^j          ∂E/∂b^j = P^{j+1} · ∂f^j/∂b^j
+
+and from it the column-signal form the algorithm uses:
+
+    B^L = Φ'(ζ^L) ⊙ ∇_{a^L} C        B^j = Φ'(ζ^j) ⊙ (Ω^{j+1} B^{j+1})
+    ∇_{W^j} E = α^{j-1} [B^j]ᵀ  (columns)    ∇_{b^j} E = B^j
+
+Every local Jacobian comes from ``sympy.diff`` on the layer's own expressions (fresh input
+symbols, never the whole network expanded).  The B-form is *derived* from the P-form: each B^j
+and each gradient is checked equal to its P-form counterpart (exact, expanded difference zero).
+At the output, ∂C/∂ζ^L = P^{L+1} · ∂Φ/∂ζ^L is simplified with Φ' written in Φ's outputs
+(σ' = a(1 − a)); sigmoid+bce, softmax+cross_entropy and identity+mse come out as ŷ − y because
+the algebra says so, and the step records the check.
+
+>>> from derive.network import mlp
+>>> d = backprop(mlp([2, 3, 1], activation="sigmoid", loss="bce"))
+>>> d.gradient("b2")
+Matrix([[B2_1]])
+>>> d.program.lookup()[sp.Symbol("B2_1", real=True)]
+a2_1 - y_1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .calculus.concrete import jacobian_matrix
+from .calculus.result import check_layout
+from .derivation import DerivationBase, Label, Program
+from .errors import BadInput
+from .network import Dense, Network
+from .registry import equal_everywhere
+
+#: Plain-text forms of the forward definitions, per convention.
+FORWARD_FORMS = {
+    "rows": "z^{j} = W^{j} a^{jm} + b^{j}",
+    "columns": "z^{j} = [W^{j}]^T a^{jm} + b^{j}",
+    "augmented": "z^{j} = W~^{j} [1; a^{jm}]",
+}
+SIGNAL_GRADIENT_FORMS = {
+    "rows": "grad_W{j} E = B^{j} [a^{jm}]^T",
+    "columns": "grad_W{j} E = a^{jm} [B^{j}]^T",
+    "augmented": "grad_W{j} E = B^{j} [1; a^{jm}]^T",
+}
+SIGNAL_RECURSION_FORMS = {
+    "rows": "B^{j} = Phi'(z^{j}) (.) ([W^{jp}]^T B^{jp})",
+    "columns": "B^{j} = Phi'(z^{j}) (.) (W^{jp} B^{jp})",
+    "augmented": "B^{j} = Phi'(z^{j}) (.) ([W^{jp} without its bias column]^T B^{jp})",
+}
+
+
+def _fmt(form: str, j: int) -> str:
+    return form.format(j=j, jm=j - 1, jp=j + 1)
+
+
+def _row(prefix: str, n: int) -> sp.Matrix:
+    return sp.Matrix(1, n, lambda _, i: sp.Symbol(f"{prefix}_{i + 1}", real=True))
+
+
+def _left_diag(diagonal: list, matrix: sp.Matrix) -> sp.Matrix:
+    """diag(d) · M without forming the diagonal matrix."""
+    return sp.Matrix(matrix.rows, matrix.cols,
+                     lambda i, j: diagonal[i] * matrix[i, j] if matrix[i, j] != 0 else sp.S.Zero)
+
+
+def _product(left: sp.Matrix, right: sp.Matrix) -> sp.Matrix:
+    """left · right, skipping structural zeros (the Jacobians here are sparse)."""
+    if left.is_diagonal() and left.rows == left.cols:
+        return _left_diag([left[i, i] for i in range(left.rows)], right)
+    nonzero = [[k for k in range(right.rows) if right[k, c] != 0] for c in range(right.cols)]
+    return sp.Matrix(left.rows, right.cols,
+                     lambda r, c: sp.Add(*[left[r, k] * right[k, c] for k in nonzero[c]
+                                           if left[r, k] != 0]))
+
+
+def _zero_difference(lhs: sp.Matrix, rhs: sp.Matrix) -> bool:
+    return all(sp.expand(a - b) == 0 for a, b in zip(lhs, rhs))
+
+
+@dataclass
+class MLPDerivation(DerivationBase):
+    """The derivation of every gradient of an MLP (SPEC §5a ``Derivation``).
+
+    Attributes
+    ----------
+    network : Network
+    layout : str
+        Layout of the derivative steps ("numerator": rows as seed 003; "denominator":
+        the transpose of each derivative).
+    gradients : dict
+        name → ∇_θ C as a Matrix of the parameter's shape, over intermediate symbols
+        (``B{j}_i``, ``a{j}_i``); :meth:`gradient` with ``explicit=True`` expands them.
+    p_form : dict
+        name → the same gradient from the P recursion (over ``P{j}_i`` symbols).
+    simplification : str or None
+        The recognised output simplification, e.g. ``"dC/dz^L = yhat - y"``.
+    """
+
+    network: Network | None = None
+    layout: str = "numerator"
+    gradients: dict = field(default_factory=dict)
+    p_form: dict = field(default_factory=dict)
+    simplification: str | None = None
+    _compiled: object = field(default=None, repr=False)
+
+    def add(self, lhs, rhs, rule, check="", form=""):
+        """Record a step; derivatives are stored in the derivation's layout."""
+        if self.layout == "denominator" and lhs.kind in _DERIVATIVE_KINDS:
+            rhs = rhs.T
+        return super().add(lhs, rhs, rule, check, form)
+
+    # --- results -------------------------------------------------------------------------
+    def gradient(self, name: str, explicit: bool = False) -> sp.Matrix:
+        """∇_θ C for one sample, in the shape of parameter ``name`` (``W1``, ``b1``, …)."""
+        if name not in self.gradients:
+            raise BadInput(f"no parameter named {name!r}; known: {', '.join(self.gradients)}")
+        value = self.gradients[name]
+        return self.explicit(value) if explicit else value
+
+    def derivative(self, name: str, explicit: bool = False) -> sp.Matrix:
+        """∂C/∂θ in the derivation's layout (numerator: the transpose of the gradient)."""
+        value = self.gradient(name, explicit)
+        return value.T if self.layout == "numerator" else value
+
+    def evaluate(self, params: dict, X, Y) -> dict[str, np.ndarray]:
+        """Gradient of the batch cost E at ``params`` for samples ``X`` (n_0 × N), ``Y`` (n_L × N).
+
+        Returns name → ndarray of the parameter's shape (SPEC §6), with the network's reduction
+        (mean or sum over the batch).
+        """
+        per_sample, _ = self._run(params, X, Y)
+        return per_sample
+
+    def loss_value(self, params: dict, X, Y) -> float:
+        """The batch cost E at ``params``."""
+        _, cost = self._run(params, X, Y)
+        return cost
+
+    def _run(self, params, X, Y):
+        net = self.network
+        X, Y = _check_batch(net, params, X, Y)
+        values = {}
+        for name, symbols in net.params().items():
+            array = np.asarray(params[name], dtype=float)
+            for (r, c), symbol in np.ndenumerate(np.array(symbols, dtype=object)):
+                values[symbol] = array[r, c]
+        for i, symbol in enumerate(net.x):
+            values[symbol] = X[i]
+        for i, symbol in enumerate(net.y):
+            values[symbol] = Y[i]
+        cost_symbol = sp.Symbol("C", real=True)
+        program = Program(self.program.definitions + ((cost_symbol, net.cost()),))
+        wanted = {name: list(m) for name, m in self.gradients.items()}
+        flat = [e for entries in wanted.values() for e in entries]
+        outputs = [sp.Symbol(f"_g{i}", real=True) for i in range(len(flat))]
+        program = Program(program.definitions + tuple(zip(outputs, flat)))
+        result = program.evaluate(values, outputs + [cost_symbol])
+        reduce = np.mean if net.reduction == "mean" else np.sum
+        N = X.shape[1]
+        grads, position = {}, 0
+        for name, matrix in self.gradients.items():
+            entries = [reduce(np.broadcast_to(result[outputs[position + i]], (N,)))
+                       for i in range(len(matrix))]
+            grads[name] = np.array(entries, dtype=float).reshape(matrix.shape)
+            position += len(matrix)
+        return grads, float(reduce(np.broadcast_to(result[cost_symbol], (N,))))
+
+
+_DERIVATIVE_KINDS = {"dphi/dz", "df/da", "df/dw", "df/db", "dC/da", "dC/dz", "P", "dE/dw",
+                     "dE/db"}
+
+
+def _check_batch(net: Network, params, X, Y):
+    expected = net.param_shapes()
+    if set(params) != set(expected):
+        raise BadInput(f"params have keys {sorted(params)}; expected {list(expected)}")
+    for name, shape in expected.items():
+        if np.shape(params[name]) != shape:
+            raise BadInput(f"params[{name!r}] has shape {np.shape(params[name])}; "
+                           f"expected {shape}")
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    if X.ndim != 2 or X.shape[0] != net.sizes[0]:
+        raise BadInput(f"X has shape {X.shape}; expected ({net.sizes[0]}, N), samples as columns")
+    if Y.ndim != 2 or Y.shape != (net.sizes[-1], X.shape[1]):
+        raise BadInput(f"Y has shape {Y.shape}; expected ({net.sizes[-1]}, {X.shape[1]})")
+    return X, Y
+
+
+# --- the derivation ------------------------------------------------------------------------
+
+def backprop(net: Network, layout: str = "numerator") -> MLPDerivation:
+    """Derive every gradient of ``net`` (SPEC §5a ``derive.backprop``).
+
+    Parameters
+    ----------
+    net : Network
+        From :func:`derive.mlp` or :func:`derive.load_spec`.
+    layout : {"numerator", "denominator"}
+        Layout in which derivative steps are stated; gradients always have the parameter's shape.
+
+    Returns
+    -------
+    MLPDerivation
+    """
+    check_layout(layout)
+    d = MLPDerivation(network=net, layout=layout)
+    definitions: list[tuple[sp.Symbol, sp.Expr]] = []
+    L = net.depth
+
+    for layer in net.layers:
+        j = layer.index
+        d.add(Label("z", j), layer.psi, "layer", form=_fmt(FORWARD_FORMS[net.convention], j))
+        d.add(Label("a", j), layer.phi, "layer", form=_fmt("a^{j} = Phi(z^{j})", j))
+        definitions += list(zip(layer.z, layer.psi)) + list(zip(layer.a, layer.phi))
+    d.add(Label("C"), sp.Matrix([[net.cost()]]), "loss", form="C = sum_k l(a^L_k, y_k)")
+
+    output = net.layers[-1]
+    dC_da = jacobian_matrix([net.cost()], list(output.a))
+    P_next = _row(f"P{L + 1}", output.n_out)
+    d.add(Label("P", L + 1), dC_da, "recursion_start", check="sympy.diff",
+          form=f"P^{L + 1} = dC/da^{L}")
+    definitions += list(zip(P_next, dC_da))
+
+    jacobians: dict[int, sp.Matrix] = {}
+    for layer in reversed(net.layers):
+        P_next = _derive_layer(d, layer, P_next, definitions, jacobians)
+
+    _derive_signals(d, net, dC_da, definitions, jacobians)
+    _batch_step(d, net)
+    d.program = Program(tuple(definitions))
+    return d
+
+
+def _batch_step(d: MLPDerivation, net: Network) -> None:
+    """E over a batch of N samples (columns of X), and its gradient (SPEC §3.3)."""
+    N, n = sp.symbols("N n", integer=True, positive=True)
+    C = sp.IndexedBase("C")
+    total = sp.Sum(C[n], (n, 1, N))
+    value = total / N if net.reduction == "mean" else total
+    d.add(Label("E"), sp.Matrix([[value]]), "reduction",
+          form=("E = (1/N) sum_n C^(n);  grad E = (1/N) sum_n grad C^(n)"
+                if net.reduction == "mean" else "E = sum_n C^(n);  grad E = sum_n grad C^(n)"))
+
+
+def _derive_layer(d: MLPDerivation, layer: Dense, P_next: sp.Matrix,
+                  definitions: list, jacobians: dict) -> sp.Matrix:
+    """Steps of seed 003 for layer j; returns the row of symbols P^j."""
+    j, act = layer.index, layer.activation
+    J_phi = act.jacobian(layer.z)
+    jacobians[j] = J_phi
+    d.add(Label("dphi/dz", j), J_phi, "activation_derivative", check=act.check,
+          form=_fmt("dPhi^{j}/dz^{j} = diag(Phi'(z^{j}))", j) if not act.vector_valued
+          else _fmt("dPhi^{j}/dz^{j} = diag(s) - s s^T", j))
+
+    psi = layer.psi_index
+    df_da = _product(J_phi, psi.jacobian(layer.inputs))
+    d.add(Label("df/da", j), df_da, "chain_rule", check="sympy.diff on the layer's expressions",
+          form=_fmt("df^{j}/da^{jm} = dPhi^{j}/dz^{j} . dpsi^{j}/da^{jm}", j))
+
+    rows = []
+    for k in range(1, layer.n_out + 1):
+        df_dwk = _product(J_phi, psi.jacobian(layer.neuron_weights(k)))
+        d.add(Label("df/dw", j, k), df_dwk, "chain_rule", check="sympy.diff",
+              form=_fmt("df^{j}/dw_k^{j} = dPhi^{j}/dz^{j} . dpsi^{j}/dw_k^{j}", j))
+        dE_dwk = _product(P_next, df_dwk)
+        d.add(Label("dE/dw", j, k), dE_dwk, "weight_gradient",
+              form=_fmt("dE/dw_k^{j} = P^{jp} . df^{j}/dw_k^{j}", j))
+        rows.append(dE_dwk)
+    # ∇_{w_k} E = [∂E/∂w_k]ᵀ; stacked as W^j stores its neurons (SPEC §3.1).
+    stacked = sp.Matrix.vstack(*rows)
+    grad_W = stacked.T if layer.convention == "columns" else stacked
+    d.p_form[f"W{j}"] = grad_W
+    d.add(Label("grad", j, wrt=f"W{j}"), grad_W, "gradient_transpose",
+          form="grad_{w_k} E = [dE/dw_k]^T, one per neuron, laid out as W")
+
+    if layer.b is not None:
+        df_db = _product(J_phi, psi.jacobian(layer.b))
+        d.add(Label("df/db", j), df_db, "chain_rule", check="sympy.diff",
+              form=_fmt("df^{j}/db^{j} = dPhi^{j}/dz^{j} . dpsi^{j}/db^{j}", j))
+        dE_db = _product(P_next, df_db)
+        d.add(Label("dE/db", j), dE_db, "bias_gradient",
+              form=_fmt("dE/db^{j} = P^{jp} . df^{j}/db^{j}", j))
+        d.p_form[f"b{j}"] = dE_db.T
+        d.add(Label("grad", j, wrt=f"b{j}"), dE_db.T, "gradient_transpose",
+              form=_fmt("grad_b{j} E = [dE/db^{j}]^T", j))
+
+    if j == 1:
+        return P_next
+    P_here = _row(f"P{j}", layer.n_in)
+    value = _product(P_next, df_da)
+    d.add(Label("P", j), value, "recursion", form=_fmt("P^{j} = P^{jp} . df^{j}/da^{jm}", j))
+    definitions.extend(zip(P_here, value))
+    return P_here
+
+
+def _derive_signals(d: MLPDerivation, net: Network, dC_da: sp.Matrix, definitions: list,
+                    jacobians: dict) -> None:
+    """Derive the B-form from the P-form; check each B^j and gradient against it."""
+    L = net.depth
+    B_next = None
+    for layer in reversed(net.layers):
+        j = layer.index
+        B = sp.Matrix(layer.n_out, 1, lambda i, _: sp.Symbol(f"B{j}_{i + 1}", real=True))
+        P_next = _row(f"P{j + 1}", layer.n_out)
+        from_p = _product(P_next, jacobians[j]).T           # [P^{j+1} ∂Φ/∂ζ]ᵀ
+        if j == L:
+            value = _output_signal(d, net, dC_da, jacobians[L], from_p)
+        else:
+            upper = net.layers[j]                           # layer j+1
+            W_up = upper.psi_index.jacobian(upper.inputs)   # ∂ψ^{j+1}/∂a^j
+            pulled = _product(W_up.T, B_next)               # Ω^{j+1} B^{j+1} (columns)
+            value = _product(jacobians[j].T, pulled)
+            # Check: with P^{j+1} = [Ω^{j+1} B^{j+1}]ᵀ (its definition), B^j = [P^{j+1} ∂Φ/∂ζ]ᵀ.
+            if not _zero_difference(value, from_p.xreplace(dict(zip(P_next, pulled)))):
+                raise AssertionError(f"B^{j} disagrees with the P recursion")
+            d.add(Label("B", j), value, "signal_recursion",
+                  check="exact: equals [P^{j+1} dPhi/dz]^T with P^{j+1} = [Omega B]^T",
+                  form=_fmt(SIGNAL_RECURSION_FORMS[net.convention], j))
+        definitions.extend(zip(B, value))
+        _signal_gradients(d, layer, B, from_p)
+        B_next = B
+
+
+def _signal_gradients(d: MLPDerivation, layer: Dense, B: sp.Matrix, from_p: sp.Matrix) -> None:
+    """∇W^j and ∇b^j from B^j; each checked equal to the P-form gradient."""
+    j = layer.index
+    replace_b = dict(zip(B, from_p))                        # B^j_i = [P^{j+1} ∂Φ/∂ζ]_i
+    psi = layer.psi_index
+    for name, symbols in layer.params().items():
+        # ∇_θ C = (∂ψ/∂θ)ᵀ B, entry by entry.
+        grad = sp.Matrix(symbols.rows, symbols.cols, lambda r, c: sp.Add(*[
+            B[i] * psi.derivative(i, symbols[r, c]) for i in range(layer.n_out)]))
+        if not _zero_difference(grad.xreplace(replace_b), d.p_form[name]):
+            raise AssertionError(f"B-form gradient of {name} disagrees with the P-form")
+        form = (_fmt(SIGNAL_GRADIENT_FORMS[layer.convention], j) if name.startswith("W")
+                else _fmt("grad_b{j} E = B^{j}", j))
+        d.add(Label("grad", j, wrt=name), grad, "signal_gradient",
+              check="exact: equals the P-form gradient", form=form)
+        d.gradients[name] = grad
+
+
+def _output_signal(d: MLPDerivation, net: Network, dC_da: sp.Matrix, J_phi: sp.Matrix,
+                   from_p: sp.Matrix) -> sp.Matrix:
+    """B^L = [∂C/∂ζ^L]ᵀ, simplified when Φ' can be written in Φ's outputs and that helps."""
+    L, output, loss = net.depth, net.layers[-1], net.loss
+    seed_form = from_p                                       # Φ'(ζ^L) ⊙ [P^{L+1}]ᵀ
+    d.add(Label("B", L), seed_form, "signal_definition",
+          form=f"B^{L} = Phi'(z^{L}) (.) grad_a{L} C")
+    J_out = _jacobian_in_outputs(output)
+    if J_out is None:
+        return seed_form
+    raw = _product(dC_da, J_out)                             # in a^L and y
+    simplified = sp.Matrix(1, output.n_out, lambda _, i: _simplify(raw[i], output, net))
+    before = sum(sp.count_ops(e) for e in raw.xreplace(dict(zip(_row(f"P{L + 1}", output.n_out),
+                                                                dC_da))))
+    if sum(sp.count_ops(e) for e in simplified) >= before:
+        return seed_form
+    check = _check_output_signal(raw, simplified, output, net)
+    residual = [sp.simplify(s - (a - t)) for s, a, t in zip(simplified, output.a, net.y)]
+    recognised = all(r == 0 for r in residual)
+    if recognised:
+        d.simplification = f"dC/dz^{L} = yhat - y"
+    rule_note = f" using {loss.targets} targets: sum_k y_k = 1" if loss.targets == "simplex" else ""
+    d.add(Label("dC/dz", L), simplified, "simplify", check=check,
+          form=(f"dC/dz^{L} = dC/da^{L} . dPhi^{L}/dz^{L} with Phi' written in a^{L}"
+                f"{rule_note}" + ("  =>  yhat - y (recognised)" if recognised else "")))
+    return simplified.T
+
+
+def _jacobian_in_outputs(layer: Dense) -> sp.Matrix | None:
+    act = layer.activation
+    if act.vector_valued:
+        return act.jacobian_in_output(layer.a)
+    forms = [act.derivative_in_output(a) for a in layer.a]
+    return None if any(f is None for f in forms) else sp.diag(*forms)
+
+
+def _simplify(expr: sp.Expr, output: Dense, net: Network) -> sp.Expr:
+    expr = sp.cancel(sp.together(expr))
+    if net.loss.targets == "simplex":
+        # Σ_k y_k = 1: collect over the outputs so the sum of targets appears, then use it.
+        expr = sp.collect(sp.expand(expr), list(output.a)).subs(sp.Add(*net.y), 1)
+        expr = sp.cancel(expr)
+    return sp.factor_terms(expr)
+
+
+def _check_output_signal(raw, simplified, output: Dense, net: Network) -> str:
+    """Check the simplified ∂C/∂ζ^L against the unsimplified product, with a^L = Φ(ζ^L)."""
+    from .activations import expand_activations
+
+    outputs = expand_activations(output.phi)
+    substitution = dict(zip(output.a, outputs))
+    if net.loss.targets == "simplex":
+        *head, last = net.y
+        substitution[last] = 1 - sp.Add(*head)
+    variables = list(output.z) + list(net.y)
+    for r, s in zip(raw, simplified):
+        lhs, rhs = r.xreplace(substitution), s.xreplace(substitution)
+        method = equal_everywhere(lhs, rhs, variables, simplify=False)
+        if method is None:
+            raise AssertionError(f"output simplification failed its check: {r} vs {s}")
+    domain = " on the simplex sum_k y_k = 1" if net.loss.targets == "simplex" else ""
+    return f"equal to dC/da . dPhi/dz with a = Phi(z){domain} ({method})"
