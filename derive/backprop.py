@@ -363,11 +363,11 @@ def _output_signal(d: MLPDerivation, net: Network, dC_da: sp.Matrix, J_phi: sp.M
     simplified = sp.Matrix(1, output.n_out, lambda _, i: _simplify(raw[i], output, net))
     before = sum(sp.count_ops(e) for e in raw.xreplace(dict(zip(_row(f"P{L + 1}", output.n_out),
                                                                 dC_da))))
-    if sum(sp.count_ops(e) for e in simplified) >= before:
-        return seed_form
-    check = _check_output_signal(raw, simplified, output, net)
     residual = [sp.simplify(s - (a - t)) for s, a, t in zip(simplified, output.a, net.y)]
     recognised = all(r == 0 for r in residual)
+    if not recognised and sum(sp.count_ops(e) for e in simplified) >= before:
+        return seed_form
+    check = _check_output_signal(raw, simplified, output, net)
     if recognised:
         d.simplification = f"dC/dz^{L} = yhat - y"
     rule_note = f" using {loss.targets} targets: sum_k y_k = 1" if loss.targets == "simplex" else ""

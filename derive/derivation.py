@@ -141,13 +141,17 @@ class Program:
         return expr
 
     def evaluate(self, values: dict[sp.Symbol, object], wanted: Iterable[sp.Symbol],
-                 modules=None) -> dict[sp.Symbol, object]:
-        """Run the program numerically: ``values`` gives inputs (arrays broadcast over a batch).
+                 digits: int | None = None) -> dict[sp.Symbol, object]:
+        """Run the program numerically and return the ``wanted`` symbols' values.
 
-        Only statements needed for ``wanted`` are run, each compiled once with NumPy.
+        ``values`` gives the inputs: NumPy arrays (broadcast over a batch), or, with ``digits``,
+        mpmath numbers evaluated with that many significant digits.  Only the statements needed
+        for ``wanted`` run, each compiled once.
         """
-        from .printing.numpy_printer import NumpyCodePrinter
         import numpy as np
+
+        from .activations import expand_activations
+        from .printing.numpy_printer import NumpyCodePrinter
 
         wanted = list(wanted)
         needed = set(wanted)
@@ -160,7 +164,11 @@ class Program:
             if symbol not in needed or symbol in env:
                 continue
             args = sorted(value.free_symbols, key=sp.default_sort_key)
-            function = sp.lambdify(args, value, modules=[{"np": np}, "numpy"], printer=printer)
+            if digits is None:
+                function = sp.lambdify(args, value, modules=[{"np": np}, "numpy"],
+                                       printer=printer)
+            else:
+                function = sp.lambdify(args, expand_activations(value), modules="mpmath")
             env[symbol] = function(*(env[a] for a in args))
         return {symbol: env[symbol] for symbol in wanted}
 
