@@ -1,0 +1,229 @@
+"""Expression nodes of the matrix calculus that SymPy lacks, and shape helpers.
+
+SymPy's matrix expressions (``MatrixSymbol``, ``MatMul``, ``MatAdd``, ``Transpose``, ``Inverse``,
+``Trace``, ``Determinant``, ``HadamardProduct``, ``ElementwiseApplyFunction``, ``DiagMatrix``,
+``DiagonalOf``) are used as they are.  This module adds:
+
+- :class:`AsScalar` — a 1×1 matrix expression read as a number (``vᵀAv`` inside ``log(·)`` or
+  as a coefficient);
+- :class:`MatNorm` — the 2-norm of a vector / Frobenius norm of a matrix;
+- :class:`Softmax` — softmax of a column (a matrix expression of the same shape);
+- :class:`LogSumExp` — log Σ_i exp(z_i) of a column (a scalar);
+- :func:`prime_function` — the SymPy function Φ' of an activation Φ, printed ``\\sigma'(z)``;
+- :func:`elementwise` / :func:`elementwise_derivative` — Φ(Z) and Φ'(Z) applied entrywise.
+
+Glossary: ``M``, ``Z`` matrix expressions; ``z`` a column; ``d`` the dummy argument of an
+elementwise function; Φ an elementwise function.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from ..activations import ActivationFunction
+
+_ARG = sp.Dummy("d", real=True)
+
+
+def is_matrix(expr) -> bool:
+    """True for a matrix expression (any shape, 1×1 included)."""
+    return isinstance(expr, sp.MatrixExpr)
+
+
+def shape_of(expr) -> tuple:
+    """(rows, cols) of a matrix expression; (1, 1) for a scalar."""
+    return tuple(expr.shape) if is_matrix(expr) else (1, 1)
+
+
+def is_one_by_one(expr) -> bool:
+    return is_matrix(expr) and expr.shape[0] == 1 and expr.shape[1] == 1
+
+
+def is_column(expr) -> bool:
+    return is_matrix(expr) and expr.shape[1] == 1
+
+
+def is_row(expr) -> bool:
+    return is_matrix(expr) and expr.shape[0] == 1
+
+
+def is_vector(expr) -> bool:
+    return is_column(expr) or is_row(expr)
+
+
+class AsScalar(sp.Expr):
+    """A 1×1 matrix expression used as a number: AsScalar(vᵀ A v).
+
+    Prints as its argument; its cotangent is passed to the argument unchanged.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, matrix):
+        if not is_one_by_one(matrix):
+            raise ValueError(f"AsScalar needs a 1×1 matrix expression, got {matrix}")
+        return sp.Expr.__new__(cls, matrix)
+
+    @property
+    def matrix(self):
+        return self.args[0]
+
+    def _eval_is_real(self):
+        return True
+
+
+def to_scalar(matrix) -> sp.Expr:
+    """A 1×1 matrix expression as a scalar, scalar coefficients pulled out.
+
+    >>> v = sp.MatrixSymbol("v", 3, 1)
+    >>> to_scalar(2 * v.T * v)
+    2*AsScalar(v.T*v)
+    """
+    if not is_matrix(matrix):
+        return matrix
+    if isinstance(matrix, sp.MatMul):
+        coeff, factors = matrix.as_coeff_matrices()
+        if coeff != 1:
+            return coeff * to_scalar(sp.MatMul(*factors).doit(deep=False))
+    if isinstance(matrix, sp.ZeroMatrix):
+        return sp.S.Zero
+    if isinstance(matrix, sp.Identity) or isinstance(matrix, sp.OneMatrix):
+        return sp.S.One
+    if isinstance(matrix, sp.Transpose):
+        return to_scalar(matrix.arg)
+    return AsScalar(matrix)
+
+
+class MatNorm(sp.Expr):
+    """‖M‖: the 2-norm of a vector, the Frobenius norm of a matrix (the same formula)."""
+
+    is_commutative = True
+
+    def __new__(cls, matrix):
+        return sp.Expr.__new__(cls, matrix)
+
+    @property
+    def matrix(self):
+        return self.args[0]
+
+    def _eval_is_real(self):
+        return True
+
+    def _eval_is_nonnegative(self):
+        return True
+
+
+class LogSumExp(sp.Expr):
+    """lse(z) = log Σ_i exp(z_i) for a column z; its gradient is softmax(z)."""
+
+    is_commutative = True
+
+    def __new__(cls, z):
+        if not is_column(z):
+            raise ValueError(f"logsumexp needs a column vector, got shape {shape_of(z)}")
+        return sp.Expr.__new__(cls, z)
+
+    @property
+    def vector(self):
+        return self.args[0]
+
+    def _eval_is_real(self):
+        return True
+
+
+class Softmax(sp.MatrixExpr):
+    """softmax(z) = exp(z) / Σ_i exp(z_i) for a column z; same shape as z."""
+
+    def __new__(cls, z):
+        if not is_column(z):
+            raise ValueError(f"softmax needs a column vector, got shape {shape_of(z)}")
+        return sp.MatrixExpr.__new__(cls, z)
+
+    @property
+    def vector(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    def _entry(self, i, j, **kwargs):
+        raise NotImplementedError("softmax entries are not formed symbolically")
+
+
+class ActivationPrime(sp.Function):
+    """Base of Φ' functions: ``prime_function(sigmoid)(z)`` prints σ'(z), evaluates Φ'."""
+
+    base: type
+    nargs = 1
+
+    def explicit(self) -> sp.Expr:
+        return self.base.entry.derivative_at(self.args[0])
+
+    def fdiff(self, argindex=1):
+        return sp.diff(self.explicit(), self.args[0]) if self.args[0].is_Symbol else \
+            sp.diff(self.explicit().subs(self.args[0], _ARG), _ARG).subs(_ARG, self.args[0])
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer, exp=None):
+        name = f"{self.base.entry.latex}'"
+        if exp is not None:
+            name = f"{{{name}}}^{{{exp}}}"
+        return rf"{name}\left({printer._print(self.args[0])}\right)"
+
+
+_PRIMES: dict = {}
+
+
+def prime_function(function: type) -> type:
+    """The SymPy function Φ' of a registry activation's function class (one class per Φ)."""
+    if function not in _PRIMES:
+        _PRIMES[function] = type(f"{function.__name__}_prime", (ActivationPrime,),
+                                 {"base": function, "__module__": __name__})
+    return _PRIMES[function]
+
+
+def elementwise(function, matrix) -> sp.MatrixExpr:
+    """Φ applied to every entry of ``matrix``; ``function`` a SymPy function class or Lambda."""
+    if isinstance(function, sp.Lambda):
+        return ElementwiseApplyFunction(function, matrix)
+    return ElementwiseApplyFunction(sp.Lambda(_ARG, function(_ARG)), matrix)
+
+
+def lambda_head(function: sp.Lambda):
+    """The function class F when ``function`` is d ↦ F(d), else ``None``."""
+    (var,), body = function.variables, function.expr
+    if isinstance(body, sp.Function) and body.args == (var,):
+        return type(body)
+    return None
+
+
+def scalar_derivative(function: sp.Lambda) -> sp.Lambda:
+    """Φ' as a Lambda: a registry activation's ``derivative_at`` (printed Φ'), else sympy.diff."""
+    (var,), body = function.variables, function.expr
+    head = lambda_head(function)
+    if head is not None and issubclass(head, ActivationFunction):
+        entry = head.entry
+        derivative = entry.printed_derivative
+        if derivative.is_constant():
+            return sp.Lambda(_ARG, derivative)
+        return sp.Lambda(_ARG, prime_function(head)(_ARG))
+    derivative = sp.diff(body, var).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    return sp.Lambda(_ARG, derivative.subs(var, _ARG))
+
+
+def elementwise_derivative(node: ElementwiseApplyFunction):
+    """Φ'(Z) for Φ(Z): a matrix expression, or a number when Φ' is constant (identity)."""
+    derivative = scalar_derivative(node.function)
+    if not derivative.expr.has(derivative.variables[0]):
+        return derivative.expr
+    return ElementwiseApplyFunction(derivative, node.expr)
+
+
+__all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "ActivationPrime", "prime_function",
+           "elementwise", "elementwise_derivative", "lambda_head", "scalar_derivative",
+           "to_scalar", "is_matrix", "shape_of", "is_column", "is_row", "is_vector",
+           "is_one_by_one"]

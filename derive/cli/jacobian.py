@@ -1,0 +1,105 @@
+r"""Differentiate a matrix expression in closed form, with symbolic or concrete sizes.
+
+EXPR is LaTeX (v^T A v, \sigma(W x + b), \frac{1}{2}\|X w - y\|^2, \log\det X,
+\operatorname{tr}(A^T B)) or SymPy syntax (v.T*A*v, (A*x + b).applyfunc(tanh), log(det(X))).
+
+Shapes: --shape NAME=RxC with integers or size names: A=3x3, W=m,n (a comma when a size name
+contains an x), v=n (a column n×1), r=1xn (a row).  An undeclared name starting with a lowercase
+letter is a column n×1, any other an n×n matrix (a note says so).  --scalar t declares a real
+scalar.  --symmetric A declares A = Aᵀ.
+
+Layout (SPEC §3.1): numerator ∂y/∂x is m×n, ∂f/∂x is 1×n, ∂f/∂X is q×p for X p×q; denominator
+transposes each (∇f has the shape of the variable).  --format numpy prints one NumPy expression
+in the variable names whose value has exactly that shape.
+
+Examples:
+  python -m derive jacobian 'v^T A v' --wrt v --layout denominator
+  python -m derive jacobian 'v^T A v' --wrt v --symmetric A
+  python -m derive jacobian '\frac{1}{2}\|\sigma(W a + b) - y\|^2' --wrt W \
+      --shape W=m,n --shape a=n --shape b=m --shape y=m --format numpy
+"""
+
+from __future__ import annotations
+
+import json
+
+
+from . import EXIT_OK, write_output
+from ..calculus.matrix import matrix_jacobian
+from ..calculus.matrix_input import parse_shape_spec
+from ..calculus.matrix_printing import latex_matrix
+from ..errors import BadInput
+
+HELP = "closed-form Jacobian / gradient of a matrix expression (LaTeX or SymPy syntax)"
+FORMATS = ("latex", "numpy", "sympy", "json")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("expr", metavar="EXPR", help="the expression, in LaTeX or SymPy syntax")
+    parser.add_argument("--wrt", required=True, metavar="VAR", help="the variable")
+    parser.add_argument("--shape", action="append", default=[], metavar="NAME=RxC",
+                        help="shape of a variable: A=3x3, W=m,n, v=n (column), r=1xn; repeat")
+    parser.add_argument("--scalar", action="append", default=[], metavar="NAME",
+                        help="a real scalar variable; repeat")
+    parser.add_argument("--symmetric", action="append", default=[], metavar="NAME",
+                        help="a symmetric square matrix; repeat")
+    parser.add_argument("--layout", choices=("numerator", "denominator"), default="numerator")
+    parser.add_argument("--format", choices=FORMATS, default="latex")
+    parser.add_argument("--vec", action="store_true",
+                        help="d vec(Y)/d vec(X) for a matrix-valued EXPR (not supported yet: "
+                             "refused with an explanation)")
+    parser.add_argument("--json", action="store_true", help="same as --format json")
+    parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+
+
+def _split_names(values) -> list[str]:
+    names = []
+    for value in values:
+        names.extend(n.strip() for n in value.split(",") if n.strip())
+    return names
+
+
+def run(args) -> int:
+    if args.vec:
+        raise BadInput("--vec (derivatives of vec(Y) by vec(X), Kronecker products) is not "
+                       "supported; differentiate a scalar function of the matrix (a trace, a "
+                       "norm) or one of its columns", "--vec")
+    shapes = dict(parse_shape_spec(text) for text in args.shape)
+    result = matrix_jacobian(args.expr, args.wrt, layout=args.layout, shapes=shapes,
+                             scalars=_split_names(args.scalar),
+                             symmetric=_split_names(args.symmetric))
+    fmt = "json" if args.json else args.format
+    if fmt == "latex":
+        text = result.latex
+    elif fmt == "numpy":
+        text = result.numpy
+    elif fmt == "sympy":
+        text = str(result.expr)
+    else:
+        text = json.dumps(as_json(result), indent=2, ensure_ascii=False)
+    if fmt != "json":
+        import sys
+
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+    write_output(text, args.output)
+    return EXIT_OK
+
+
+def as_json(result) -> dict:
+    """The JSON document of ``--format json``."""
+    return {
+        "expr": str(result.expr),
+        "latex": result.latex,
+        "numpy": result.numpy,
+        "shape": [str(s) for s in result.shape],
+        "layout": result.layout,
+        "of": str(result.of),
+        "wrt": str(result.wrt),
+        "steps": [{"rule": step.rule, "before": latex_matrix(step.before),
+                   "after": latex_matrix(step.after)} for step in result.steps],
+        "notes": list(result.notes),
+    }
+
+
+__all__ = ["HELP", "add_arguments", "run", "as_json"]
