@@ -1,0 +1,778 @@
+"""Finite-difference checks of gradient modules (SPEC §7): every coordinate, or random directions.
+
+A *gradient module* exposes ``loss(params, X, Y) -> float`` and ``gradients(params, X, Y) ->
+dict`` (same keys and shapes as ``params``); usually also ``PARAM_SHAPES``,
+``init_params(rng=None)`` and ``forward(params, X)``.  X is n_0 × N (samples as columns), Y
+likewise.  :func:`check_gradients` compares ``gradients`` with central differences of ``loss``
+and returns a :class:`~verify.report.GradientReport`.
+
+The rules, as the report states them:
+
+* **step** — h = ε^(1/3)·max(1, |θ_i|) per coordinate (ε the machine epsilon of the precision
+  the loss is differenced in); along a unit direction u, h = ε^(1/3)·max(1, max|θ|) over the
+  tensor.  ε^(1/3) balances the O(h²) truncation error of central differences against the
+  O(ε/h) rounding error.
+* **comparison** — rel = |a − n| / max(|a|, |n|, tiny) must be ≤ rtol (1e-6 for float64 code,
+  1e-3 for float32 code).  tiny = atol/rtol, atol = η/h the rounding noise of the difference
+  quotient, η = 32·ε·max|L| the rounding noise of one loss value (plus, for float32 code, the
+  rounding noise of the analytic gradient, 32·ε₃₂·max|g|): entries within the noise are compared
+  absolutely.  When the first quotient disagrees, the half-step quotient and the Richardson
+  extrapolation (4·n(h/2) − n(h))/3 are tried before calling it a disagreement.
+* **kinks** — from the five values L(θ + t·e), t ∈ {−h, −h/2, 0, h/2, h}, the four slopes of the
+  sub-intervals are formed; a smooth function changes slope evenly (the three slope increments
+  agree to O(h²)), a kink or jump inside the step puts its whole slope change into one or two
+  sub-intervals.  When the increments spread by more than half the disagreement (and more than
+  their noise), the entry is *at a kink*: it is re-drawn at a slightly perturbed point
+  θ + δ (δ_i = 16·2^(r−1)·h_i·N(0, 1), the gradient recomputed there), with a new random
+  direction in directional mode, up to ``redraws`` times.  An entry that still straddles a kink
+  is reported as *non-differentiable here*, never as a failure.  An entry that disagrees
+  without a detected kink is also re-drawn once before it is called a mismatch; a mismatch is
+  reported only when it disagrees at a point where the slope test sees no kink.
+* **float32 code** — detected from the dtype of the gradients (or a module attribute
+  ``DTYPE``, or a float32 loss).  The input point is rounded to float32 so both sides see the
+  same numbers; the loss is differenced in float64 when it resolves float64 inputs (probed),
+  otherwise in float32 with the float32 step.
+
+Glossary: θ the parameters, L the loss, a analytic, n numeric, h the step, e a coordinate
+vector or unit direction, η the rounding noise of one loss value.
+
+>>> import numpy as np
+>>> loss = lambda p, X, Y: float(np.sum(p["W"] ** 2))
+>>> grad = lambda p, X, Y: {"W": 2 * p["W"]}
+>>> report = check_gradients((loss, grad), {"W": np.arange(6.0).reshape(2, 3)}, np.zeros((3, 1)),
+...                          np.zeros((1, 1)))
+>>> report.status, report.rows[0].mode, report.rows[0].checked
+('verified', 'full', 6)
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .report import Failure, GradientReport, TensorRow
+
+#: rtol per precision of the checked code; others get 3·sqrt(ε).
+RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-3}
+#: η = NOISE_FACTOR·ε·max|L|: the rounding noise assumed for one loss value.
+NOISE_FACTOR = 32
+#: "auto" mode checks every coordinate up to this many parameters in all.
+FULL_LIMIT = 2000
+#: Random unit directions per tensor in directional mode.
+DIRECTIONS = 4
+#: Re-draws (perturbed point, new direction) for an entry whose step straddles a kink.
+REDRAWS = 3
+#: Samples in a drawn batch.
+BATCH = 5
+#: Failures kept per tensor in the report.
+MAX_FAILURES = 10
+#: The kink test: slope increments spread by more than this fraction of the disagreement.
+KINK_FRACTION = 0.5
+
+TARGET_DOMAINS = ("real", "binary", "sign", "simplex")
+MODES = ("auto", "full", "directional")
+
+
+class Unusable(Exception):
+    """The module cannot be checked; the message names the problem in one line."""
+
+
+@dataclass
+class _Functions:
+    loss: Callable
+    gradients: Callable
+    forward: Callable | None = None
+    init_params: Callable | None = None
+    param_shapes: dict | None = None
+    sizes: tuple | None = None
+    targets: str | None = None
+    loss_name: str | None = None
+    dtype: np.dtype | None = None
+    name: str = "module"
+
+
+# --- public API -------------------------------------------------------------------------------
+
+def check_gradients(module_or_functions: Any, params: dict | None = None,
+                    X: np.ndarray | None = None, Y: np.ndarray | None = None, *,
+                    mode: str = "auto", targets: str | None = None, seed: int | None = 0,
+                    rng: np.random.Generator | None = None, directions: int = DIRECTIONS,
+                    redraws: int = REDRAWS, batch: int = BATCH, full_limit: int = FULL_LIMIT,
+                    rtol: float | None = None, sizes=None, param_shapes: dict | None = None,
+                    name: str | None = None) -> GradientReport:
+    """Compare a module's ``gradients`` with central differences of its ``loss``.
+
+    Parameters
+    ----------
+    module_or_functions : module, object or (loss, gradients) tuple
+        Anything with ``loss(params, X, Y)`` and ``gradients(params, X, Y)``; optionally
+        ``PARAM_SHAPES``, ``init_params(rng=None)``, ``forward(params, X)``, ``SIZES``,
+        ``TARGETS``, ``LOSS`` (a registry name) and ``DTYPE``.
+    params : dict name -> ndarray, optional
+        The point θ.  Drawn with ``init_params`` (seeded) or from ``PARAM_SHAPES`` if omitted.
+    X, Y : ndarray, optional
+        n_0 × N inputs and n_L × N targets.  Drawn if omitted: X standard normal, Y in the
+        target domain (``targets``; else the module's ``TARGETS``/``LOSS``; else inferred from
+        the range of ``forward``'s output: columns summing to 1 → simplex (one-hot), values in
+        (0, 1) → binary, otherwise real).
+    mode : {"auto", "full", "directional"}
+        ``full`` differences every coordinate; ``directional`` compares gᵀu with
+        (L(θ + hu) − L(θ − hu))/2h for ``directions`` random unit directions u per tensor (cost
+        independent of the parameter count); ``auto`` is ``full`` up to ``full_limit``
+        parameters in all, else ``directional``.
+    targets : {"real", "binary", "sign", "simplex"}, optional
+    seed, rng
+        Randomness for drawn points, directions and re-draws (``rng`` wins when given).
+    redraws : int
+        Re-draws allowed for an entry whose step straddles a kink.
+    rtol : float, optional
+        Overrides the precision's threshold (1e-6 float64, 1e-3 float32).
+    sizes : sequence of int, optional
+        Layer sizes (n_0, …, n_L), for drawing X and Y (e.g. from a spec).
+    param_shapes : dict, optional
+        Parameter shapes, when the module has no ``PARAM_SHAPES``.
+
+    Returns
+    -------
+    GradientReport
+        ``.status`` "verified" | "mismatch" | "unusable"; never raises for a faulty module.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = lambda p, X, Y: float(np.sum(np.sin(p["w"])))
+    >>> wrong = lambda p, X, Y: {"w": np.sin(p["w"])}
+    >>> report = check_gradients((loss, wrong), {"w": np.ones((2, 1))}, np.zeros((1, 1)),
+    ...                          np.zeros((1, 1)))
+    >>> report.status, report.failures[0].label()
+    ('mismatch', 'w[0, 0]')
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
+    if targets is not None and targets not in TARGET_DOMAINS:
+        raise ValueError(f"unknown targets {targets!r}; known: {', '.join(TARGET_DOMAINS)}")
+    rng = rng if rng is not None else np.random.default_rng(seed)
+    label = name or _name_of(module_or_functions)
+    try:
+        functions = _functions(module_or_functions, label)
+        if param_shapes is not None:
+            functions.param_shapes = {k: tuple(v) for k, v in param_shapes.items()}
+        if sizes is not None:
+            functions.sizes = tuple(sizes)
+        checker = _Checker(functions, rng, mode=mode, directions=directions, redraws=redraws,
+                           full_limit=full_limit, rtol=rtol)
+        checker.prepare(params, X, Y, targets, batch, seed)
+        return checker.run()
+    except Unusable as exc:
+        return GradientReport(status="unusable", message=str(exc), name=label)
+
+
+# --- the module ---------------------------------------------------------------------------------
+
+def _name_of(obj) -> str:
+    if isinstance(obj, tuple):
+        return "functions"
+    file = getattr(obj, "__file__", None)
+    if file:
+        import os
+        return os.path.basename(file)
+    return getattr(obj, "__name__", type(obj).__name__)
+
+
+def _functions(obj, label: str) -> _Functions:
+    if isinstance(obj, (tuple, list)):
+        if len(obj) != 2 or not all(callable(f) for f in obj):
+            raise Unusable("expected a (loss, gradients) pair of functions")
+        return _Functions(loss=obj[0], gradients=obj[1], name=label)
+    get = (lambda key: obj.get(key)) if isinstance(obj, dict) else \
+        (lambda key: getattr(obj, key, None))
+    missing = [f for f in ("loss", "gradients") if not callable(get(f))]
+    if missing:
+        raise Unusable(f"{label} has no function {' and no function '.join(missing)}"
+                       "(params, X, Y)")
+    shapes = get("PARAM_SHAPES")
+    if shapes is not None:
+        try:
+            shapes = {str(k): tuple(int(n) for n in v) for k, v in dict(shapes).items()}
+        except (TypeError, ValueError):
+            raise Unusable(f"{label}: PARAM_SHAPES is not a dict name -> shape") from None
+    dtype = get("DTYPE")
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            dtype = None
+    targets = get("TARGETS")
+    sizes = get("SIZES")
+    return _Functions(loss=get("loss"), gradients=get("gradients"),
+                      forward=get("forward") if callable(get("forward")) else None,
+                      init_params=get("init_params") if callable(get("init_params")) else None,
+                      param_shapes=shapes,
+                      sizes=tuple(sizes) if isinstance(sizes, (list, tuple)) else None,
+                      targets=targets if targets in TARGET_DOMAINS else None,
+                      loss_name=get("LOSS") if isinstance(get("LOSS"), str) else None,
+                      dtype=dtype, name=label)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _call(what: str, function: Callable, *args):
+    try:
+        return function(*args)
+    except Unusable:
+        raise
+    except Exception as exc:  # the module's own failure: report it, not a traceback
+        raise Unusable(f"{what} raised {_one_line(exc)}") from None
+
+
+# --- drawing the point --------------------------------------------------------------------------
+
+def _draw_params(functions: _Functions, rng, seed, notes) -> dict:
+    if functions.init_params is not None:
+        init = functions.init_params
+        try:
+            parameters = inspect.signature(init).parameters
+        except (TypeError, ValueError):
+            parameters = {}
+        if "rng" in parameters:
+            params = _call("init_params(rng)", lambda: init(rng=rng))
+        elif "seed" in parameters:
+            params = _call("init_params(seed)", lambda: init(seed=seed))
+        elif parameters:
+            params = _call("init_params(rng)", init, rng)
+        else:
+            params = _call("init_params()", init)
+        if not isinstance(params, dict):
+            raise Unusable(f"init_params() returned {type(params).__name__}, not a dict")
+        notes.append(f"params drawn by init_params with seed {seed}")
+        return params
+    if functions.param_shapes:
+        notes.append(f"params drawn from PARAM_SHAPES: N(0, 0.5²) entries, seed {seed}")
+        return {k: 0.5 * rng.standard_normal(shape) for k, shape in
+                functions.param_shapes.items()}
+    raise Unusable("no params given, and the module has neither init_params() nor "
+                   "PARAM_SHAPES to draw them")
+
+
+def _first_output(result):
+    return result[0] if isinstance(result, tuple) else result
+
+
+def _infer_sizes(functions: _Functions, params: dict, batch: int, rng) -> tuple[int, int]:
+    """(n_0, n_L) from SIZES, or by trying the conventions' readings of the first weight."""
+    if functions.sizes:
+        return int(functions.sizes[0]), int(functions.sizes[-1])
+    shapes = [np.shape(v) for v in params.values()]
+    matrices = [s for s in shapes if len(s) == 2]
+    if not matrices:
+        raise Unusable("cannot tell the input size: no 2-D parameter; pass X and Y")
+    first, last = matrices[0], matrices[-1]
+    candidates_in = list(dict.fromkeys([first[1], first[0], first[1] - 1]))
+    candidates_out = list(dict.fromkeys([last[0], last[1]]))
+    for n_in in (c for c in candidates_in if c >= 1):
+        X = rng.standard_normal((n_in, batch))
+        if functions.forward is not None:
+            try:
+                out = np.asarray(_first_output(functions.forward(params, X)))
+            except Exception:
+                continue
+            if out.ndim == 2 and out.shape[1] == batch:
+                return n_in, out.shape[0]
+            continue
+        for n_out in candidates_out:
+            try:
+                value = functions.loss(params, X, rng.standard_normal((n_out, batch)))
+                float(np.asarray(value).reshape(()))
+                return n_in, n_out
+            except Exception:
+                continue
+    raise Unusable("cannot tell the input/output sizes from the parameter shapes "
+                   f"{shapes}; give SIZES in the module, a --spec, or X and Y")
+
+
+def _infer_targets(functions: _Functions, params, X, notes) -> str:
+    if functions.targets:
+        notes.append(f"targets {functions.targets} (module TARGETS)")
+        return functions.targets
+    if functions.loss_name:
+        try:
+            from derive.losses import LOSSES
+            found = LOSSES.get(functions.loss_name).targets
+            notes.append(f"targets {found} (loss {functions.loss_name!r} of the registry)")
+            return found
+        except Exception:
+            pass
+    if functions.forward is not None:
+        try:
+            out = np.asarray(_first_output(functions.forward(params, X)), dtype=float)
+        except Exception:
+            out = None
+        if out is not None and out.ndim == 2 and np.all(np.isfinite(out)):
+            if out.shape[0] > 1 and np.all(out >= 0) and np.allclose(out.sum(axis=0), 1):
+                notes.append("targets simplex (one-hot), inferred: forward() columns sum to 1")
+                return "simplex"
+            if np.all(out > 0) and np.all(out < 1):
+                notes.append("targets binary (0/1), inferred: forward() outputs lie in (0, 1)")
+                return "binary"
+    notes.append("targets real (standard normal): no TARGETS/LOSS in the module")
+    return "real"
+
+
+def draw_targets(domain: str, shape: tuple, rng) -> np.ndarray:
+    """Targets in a domain of :data:`derive.losses.TARGETS`; simplex targets are one-hot."""
+    if domain == "real":
+        return rng.standard_normal(shape)
+    if domain == "binary":
+        return rng.integers(0, 2, size=shape).astype(float)
+    if domain == "sign":
+        return rng.choice([-1.0, 1.0], size=shape)
+    if domain == "simplex":
+        labels = rng.integers(0, shape[0], size=shape[1])
+        out = np.zeros(shape)
+        out[labels, np.arange(shape[1])] = 1.0
+        return out
+    raise ValueError(f"unknown targets {domain!r}")
+
+
+def _as_float_array(value, what: str) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Unusable(f"{what} is not a numeric array") from None
+    return array
+
+
+# --- the checker --------------------------------------------------------------------------------
+
+@dataclass
+class _Outcome:
+    kind: str           # "ok" | "fail" | "kink"
+    analytic: float
+    numeric: float
+    rel: float
+    abs: float
+    atol: float
+    step: float
+    value: float | None = None
+
+
+@dataclass
+class _Entry:
+    tensor: str
+    key: Any            # index tuple (full) or direction number (directional)
+    first: _Outcome
+    direction: np.ndarray | None = None
+    failure: tuple | None = None     # (outcome, redraw, shift, direction) of a real failure
+    final: str = "pending"           # "ok" | "mismatch" | "nondiff" once decided
+
+
+def _compare(a: float, n: float, atol: float, rtol: float) -> tuple[float, float, bool]:
+    err = abs(a - n)
+    scale = max(abs(a), abs(n), atol / rtol)
+    rel = err / scale if scale > 0 else (0.0 if err == 0 else np.inf)
+    return rel, err, rel <= rtol
+
+
+class _Checker:
+    def __init__(self, functions: _Functions, rng, *, mode, directions, redraws, full_limit,
+                 rtol):
+        self.f = functions
+        self.rng = rng
+        self.mode = mode
+        self.directions = max(1, int(directions))
+        self.redraws = max(0, int(redraws))
+        self.full_limit = full_limit
+        self.rtol_override = rtol
+        self.notes: list[str] = []
+        self.evaluations = 0
+
+    # -- the point
+
+    def prepare(self, params, X, Y, targets, batch, seed):
+        notes = self.notes
+        origin = []
+        if params is None:
+            params = _draw_params(self.f, self.rng, seed, notes)
+            origin.append(notes[-1])
+        else:
+            origin.append("params given")
+        if not isinstance(params, dict) or not params:
+            raise Unusable("params must be a non-empty dict name -> array")
+        params = {str(k): _as_float_array(v, f"parameter {k}") for k, v in params.items()}
+        if self.f.param_shapes:
+            expected = self.f.param_shapes
+            if list(expected) != list(params) and set(expected) != set(params):
+                raise Unusable(f"params have keys {list(params)}, PARAM_SHAPES has "
+                               f"{list(expected)}")
+            for k, shape in expected.items():
+                if params[k].shape != tuple(shape):
+                    raise Unusable(f"parameter {k} has shape {params[k].shape}, PARAM_SHAPES "
+                                   f"says {tuple(shape)}")
+        if X is None:
+            n_in, n_out = _infer_sizes(self.f, params, batch, self.rng)
+            X = self.rng.standard_normal((n_in, batch))
+            origin.append(f"X drawn N(0, 1), {n_in}x{batch}")
+        else:
+            X = _as_float_array(X, "X")
+            n_out = None
+        if Y is None:
+            if n_out is None:
+                if self.f.sizes:
+                    n_out = int(self.f.sizes[-1])
+                elif self.f.forward is not None:
+                    out = np.asarray(_first_output(_call("forward(params, X)", self.f.forward,
+                                                         params, X)))
+                    n_out = out.shape[0]
+                else:
+                    raise Unusable("Y not given and the module has no forward() to size it")
+            domain = targets or _infer_targets(self.f, params, X, notes)
+            if targets:
+                notes.append(f"targets {targets} (given)")
+            Y = draw_targets(domain, (n_out, X.shape[1]), self.rng)
+            origin.append(f"Y drawn in the {domain} domain")
+        else:
+            Y = _as_float_array(Y, "Y")
+        self.params, self.X, self.Y = params, X, Y
+        self.origin = "; ".join(origin)
+
+        # Precision of the code: the gradients' dtype, DTYPE, or a float32 loss.
+        grads = self._raw_gradients(params, X, Y)
+        dtypes = [np.asarray(g).dtype for g in grads.values()
+                  if np.issubdtype(np.asarray(g).dtype, np.floating)]
+        raw_loss = _call("loss(params, X, Y)", self.f.loss, params, X, Y)
+        if isinstance(raw_loss, (np.floating, np.ndarray)) and \
+                np.issubdtype(np.asarray(raw_loss).dtype, np.floating):
+            dtypes.append(np.asarray(raw_loss).dtype)
+        if self.f.dtype is not None and np.issubdtype(self.f.dtype, np.floating):
+            dtypes.append(self.f.dtype)
+        self.code_dtype = max(dtypes, key=lambda d: np.finfo(d).eps) if dtypes \
+            else np.dtype(np.float64)
+        if self.code_dtype != np.float64:
+            # Round the point so that analytic and numeric sides see the same numbers.
+            cast = lambda a: a.astype(self.code_dtype).astype(np.float64)  # noqa: E731
+            self.params = {k: cast(v) for k, v in self.params.items()}
+            self.X, self.Y = cast(self.X), cast(self.Y)
+        self.grad_dtype = self.code_dtype if self.code_dtype != np.float64 else None
+        self.gradients0 = self._gradients(self.params)
+        self.work_dtype = np.dtype(np.float64)
+        if self.code_dtype != np.float64:
+            if not self._resolves_float64():
+                self.work_dtype = self.code_dtype
+        self.eps_work = float(np.finfo(self.work_dtype).eps)
+        self.eps_code = float(np.finfo(self.code_dtype).eps)
+        self.root = self.eps_work ** (1 / 3)
+        if self.rtol_override is not None:
+            self.rtol = float(self.rtol_override)
+        else:
+            self.rtol = RTOL.get(self.code_dtype, 3 * float(np.sqrt(self.eps_code)))
+        self.X_work = self.X.astype(self.work_dtype)
+        self.Y_work = self.Y.astype(self.work_dtype)
+        self.loss0 = self._loss({k: v.astype(self.work_dtype) for k, v in self.params.items()})
+
+    # -- calling the module
+
+    def _raw_gradients(self, params, X, Y) -> dict:
+        grads = _call("gradients(params, X, Y)", self.f.gradients, params, X, Y)
+        if not isinstance(grads, dict):
+            raise Unusable(f"gradients() returned {type(grads).__name__}, not a dict")
+        missing = [k for k in params if k not in grads]
+        extra = [k for k in grads if k not in params]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(map(str, missing))}")
+            if extra:
+                parts.append(f"unexpected {', '.join(map(str, extra))}")
+            raise Unusable(f"gradients() keys do not match the parameters ({'; '.join(parts)})")
+        for k, p in params.items():
+            g = np.asarray(grads[k])
+            if g.shape != np.shape(p):
+                raise Unusable(f"gradients()[{k!r}] has shape {g.shape}, but parameter {k} "
+                               f"has shape {np.shape(p)}")
+            if not np.issubdtype(g.dtype, np.number):
+                raise Unusable(f"gradients()[{k!r}] is not numeric (dtype {g.dtype})")
+        return grads
+
+    def _gradients(self, params) -> dict:
+        if self.grad_dtype is not None:
+            cast = {k: v.astype(self.grad_dtype) for k, v in params.items()}
+            X, Y = self.X.astype(self.grad_dtype), self.Y.astype(self.grad_dtype)
+        else:
+            cast, X, Y = params, self.X, self.Y
+        grads = self._raw_gradients(cast, X, Y)
+        out = {}
+        for k in params:
+            g = np.asarray(grads[k], dtype=np.float64)
+            bad = ~np.isfinite(g)
+            if bad.any():
+                where = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise Unusable(f"gradients()[{k!r}] contains {g[where]} at index {where}")
+            out[k] = g
+        return out
+
+    def _loss(self, params, where: str = "the input point") -> float:
+        self.evaluations += 1
+        value = _call("loss(params, X, Y)", self.f.loss, params, self.X_work, self.Y_work)
+        array = np.asarray(value)
+        if array.size != 1 or not np.issubdtype(array.dtype, np.number):
+            raise Unusable(f"loss() returned {type(value).__name__} of shape {array.shape}, "
+                           "not a scalar")
+        result = float(array.reshape(()))
+        if not np.isfinite(result):
+            raise Unusable(f"loss() returned {result} at {where}")
+        return result
+
+    def _resolves_float64(self) -> bool:
+        """Does the loss, given float64 inputs, compute at float64 resolution?"""
+        self.work_dtype = np.dtype(np.float64)
+        self.X_work, self.Y_work = self.X, self.Y
+        scale = max(1.0, max(float(np.max(np.abs(v), initial=0)) for v in
+                             self.params.values()))
+        for _ in range(2):
+            u = {k: self.rng.standard_normal(v.shape) for k, v in self.params.items()}
+            norm = np.sqrt(sum(float(np.sum(d * d)) for d in u.values()))
+            u = {k: d / norm for k, d in u.items()}
+            a = sum(float(np.sum(self.gradients0[k] * u[k])) for k in u)
+            if abs(a) < 1e-6:
+                continue
+            s = 1e-8 * scale
+            plus = self._loss({k: v + s * u[k] for k, v in self.params.items()})
+            minus = self._loss({k: v - s * u[k] for k, v in self.params.items()})
+            n = (plus - minus) / (2 * s)
+            if abs(n - a) <= 1e-2 * abs(a):
+                self.notes.append(f"{self.code_dtype} code: its loss resolves float64 inputs, "
+                                  "so it is differenced in float64")
+                return True
+        self.notes.append(f"{self.code_dtype} code: its loss does not resolve float64 inputs, "
+                          f"so it is differenced in {self.code_dtype} with the "
+                          f"{self.code_dtype} step")
+        return False
+
+    # -- one entry: a coordinate or a direction
+
+    def _line(self, base: dict, name: str, key, direction):
+        """t ↦ L(θ + t·e) for the entry, in the working precision; also the actual steps."""
+        tensor = base[name]
+
+        def at(t: float) -> tuple[float, float]:
+            if direction is None:
+                moved = tensor.copy()
+                moved[key] = tensor[key] + self.work_dtype.type(t)
+                actual = float(moved[key]) - float(tensor[key])
+            else:
+                moved = (tensor.astype(np.float64) + t * direction).astype(self.work_dtype)
+                actual = t
+            return self._loss({**base, name: moved}, f"{name} ± h"), actual
+
+        return at
+
+    def _check_entry(self, base, name, key, direction, a, h, f0, analytic_noise, value):
+        at = self._line(base, name, key, direction)
+        fp, hp = at(h)
+        fm, hm = at(-h)
+        hm = -hm
+        eta = NOISE_FACTOR * self.eps_work * max(abs(f0), abs(fp), abs(fm))
+        n = (fp - fm) / (hp + hm)
+        atol = max(eta / h, analytic_noise)
+        rel, err, ok = _compare(a, n, atol, self.rtol)
+        if ok:
+            return _Outcome("ok", a, n, rel, err, atol, h, value)
+        # The half step and the Richardson extrapolation, before calling it a disagreement.
+        fp2, _ = at(h / 2)
+        fm2, _ = at(-h / 2)
+        eta = NOISE_FACTOR * self.eps_work * max(abs(f0), abs(fp), abs(fm), abs(fp2), abs(fm2))
+        n2 = (fp2 - fm2) / h
+        richardson = (4 * n2 - n) / 3
+        for estimate, noise in ((n2, 2 * eta / h), (richardson, 3 * eta / h)):
+            tol = max(noise, analytic_noise)
+            rel2, err2, ok2 = _compare(a, estimate, tol, self.rtol)
+            if ok2:
+                return _Outcome("ok", a, estimate, rel2, err2, tol, h, value)
+        # Kink test: the slope increments of a smooth function agree; a kink concentrates.
+        s = h / 2
+        slopes = np.array([fm2 - fm, f0 - fm2, fp2 - f0, fp - fp2]) / s
+        increments = np.diff(slopes)
+        spread = float(increments.max() - increments.min())
+        kink = spread > max(16 * eta / s, KINK_FRACTION * err)
+        return _Outcome("kink" if kink else "fail", a, n, rel, err, atol, h, value)
+
+    # -- the run
+
+    def run(self) -> GradientReport:
+        params = self.params
+        total = sum(v.size for v in params.values())
+        mode = self.mode
+        if mode == "auto":
+            mode = "full" if total <= self.full_limit else "directional"
+            self.notes.append(f"mode auto: {mode} ({total} parameters; every coordinate up to "
+                              f"{self.full_limit})")
+        self.resolved_mode = mode
+        base = {k: v.astype(self.work_dtype) for k, v in params.items()}
+        rows, entries = [], []
+        self.directions_used: dict = {}
+        for name, theta in params.items():
+            g = self.gradients0[name]
+            analytic_noise = self._analytic_noise(g)
+            row = TensorRow(name=name, shape=tuple(theta.shape), mode=mode, checked=0,
+                            size=int(theta.size))
+            rows.append(row)
+            for key, direction in self._keys(name, theta, mode):
+                a, h, value = self._entry_setup(theta, g, key, direction)
+                outcome = self._check_entry(base, name, key, direction, a, h, self.loss0,
+                                            analytic_noise, value)
+                row.checked += 1
+                entry = _Entry(name, key, outcome, direction)
+                if outcome.kind == "ok":
+                    self._account(row, outcome)
+                else:
+                    entries.append((row, entry))
+        self._redraw(entries)
+        failures = []
+        for row, entry in entries:
+            if entry.final == "mismatch":
+                outcome, redraw, shift, used = entry.failure
+                row.failed += 1
+                self._account(row, outcome)
+                if sum(f.tensor == row.name for f in failures) < MAX_FAILURES:
+                    label = entry.key if isinstance(entry.key, tuple) else \
+                        f"direction {entry.key + 1}"
+                    failures.append(Failure(tensor=row.name, entry=label,
+                                            analytic=outcome.analytic,
+                                            numeric=outcome.numeric,
+                                            rel_error=outcome.rel, abs_error=outcome.abs,
+                                            step=outcome.step, value=outcome.value,
+                                            redraw=redraw, point_shift=shift,
+                                            direction=used))
+            elif entry.final != "ok":
+                row.nondiff += 1
+            else:
+                row.redrawn += 1
+        status = "mismatch" if failures else "verified"
+        if any(row.redrawn for row in rows):
+            self.notes.append(
+                f"{sum(row.redrawn for row in rows)} entries disagreed at the input point with "
+                "a kink (or jump) inside the step; each was re-drawn at a slightly perturbed "
+                "point (and a new direction) where it agrees")
+        if any(row.nondiff for row in rows):
+            self.notes.append(
+                f"{sum(row.nondiff for row in rows)} entries straddled a kink at every one of "
+                f"{self.redraws + 1} points tried: non-differentiable here, not failures")
+        self.notes.append(f"{self.evaluations} loss evaluations")
+        return GradientReport(status=status, rows=rows, failures=failures,
+                              thresholds=self._thresholds(), notes=self.notes,
+                              point={"origin": self.origin, "params": self.params,
+                                     "X": self.X, "Y": self.Y},
+                              name=self.f.name)
+
+    def _analytic_noise(self, g: np.ndarray) -> float:
+        scale = float(np.max(np.abs(g), initial=0.0))
+        return NOISE_FACTOR * self.eps_code * scale
+
+    def _keys(self, name, theta, mode):
+        if mode == "full":
+            for index in np.ndindex(theta.shape):
+                yield index, None
+        else:
+            for k in range(self.directions):
+                yield k, self._direction(theta.shape)
+
+    def _direction(self, shape) -> np.ndarray:
+        u = self.rng.standard_normal(shape)
+        norm = float(np.sqrt(np.sum(u * u)))
+        return u / norm if norm > 0 else np.ones(shape) / np.sqrt(max(1, int(np.prod(shape))))
+
+    def _entry_setup(self, theta, g, key, direction):
+        if direction is None:
+            value = float(theta[key])
+            return float(g[key]), self.root * max(1.0, abs(value)), value
+        h = self.root * max(1.0, float(np.max(np.abs(theta), initial=0.0)))
+        return float(np.sum(g * direction)), h, None
+
+    def _account(self, row: TensorRow, outcome: _Outcome):
+        row.max_rel_error = max(row.max_rel_error, outcome.rel)
+        row.max_abs_error = max(row.max_abs_error, outcome.abs)
+        row.atol = max(row.atol, outcome.atol)
+
+    def _redraw(self, entries):
+        """Re-check disagreeing entries at perturbed points (and new directions)."""
+        pending = list(entries)
+        for r in range(1, self.redraws + 1):
+            if not pending:
+                break
+            shifted = {}
+            for k, v in self.params.items():
+                steps = self.root * np.maximum(1.0, np.abs(v))
+                shifted[k] = v + 16 * 2 ** (r - 1) * steps * self.rng.standard_normal(v.shape)
+            if self.code_dtype != np.float64:
+                shifted = {k: v.astype(self.code_dtype).astype(np.float64)
+                           for k, v in shifted.items()}
+            shift = max(float(np.max(np.abs(shifted[k] - self.params[k]), initial=0))
+                        for k in shifted)
+            grads = self._gradients(shifted)
+            base = {k: v.astype(self.work_dtype) for k, v in shifted.items()}
+            f0 = self._loss(base, f"perturbed point #{r}")
+            still = []
+            for row, entry in pending:
+                theta, g = shifted[entry.tensor], grads[entry.tensor]
+                direction = None if entry.direction is None else self._direction(theta.shape)
+                a, h, value = self._entry_setup(theta, g, entry.key, direction)
+                outcome = self._check_entry(base, entry.tensor, entry.key, direction, a, h, f0,
+                                            self._analytic_noise(g), value)
+                if outcome.kind == "ok":
+                    entry.final = "ok"
+                    self._account(row, outcome)
+                elif outcome.kind == "fail":
+                    # A disagreement with no kink in sight.  Report the input point's values
+                    # when the input point showed no kink either (the user's own point).
+                    entry.final = "mismatch"
+                    if entry.first.kind == "fail":
+                        entry.failure = (entry.first, 0, 0.0, entry.direction)
+                    else:
+                        entry.failure = (outcome, r, shift, direction)
+                else:
+                    still.append((row, entry))
+            pending = still
+        for row, entry in pending:
+            if entry.first.kind == "fail":      # disagrees at the input point, no kink seen there
+                entry.final = "mismatch"
+                entry.failure = (entry.first, 0, 0.0, entry.direction)
+            else:
+                entry.final = "nondiff"
+
+    def _thresholds(self) -> dict:
+        eps_name = f"eps({self.work_dtype})"
+        code = str(self.code_dtype)
+        numeric = ("float64 differences of the same loss" if self.work_dtype == np.float64
+                   else f"{self.work_dtype} differences (the loss does not resolve float64)")
+        out = {
+            "code_precision": code,
+            "rtol": self.rtol,
+            "step_rule": (f"h = {eps_name}^(1/3)·max(1, |θ_i|) = {self.root:.3g}·max(1, |θ_i|) "
+                          f"per coordinate; along a random unit direction u, "
+                          f"h = {self.root:.3g}·max(1, max|θ|) over the tensor"),
+            "pass_rule": (f"rel = |a − n| / max(|a|, |n|, tiny) ≤ rtol = {self.rtol:g} "
+                          f"(tiny = atol/rtol; a = analytic, n = central difference; if "
+                          f"n(h) fails, n(h/2) and Richardson (4n(h/2) − n(h))/3 are tried)"),
+            "noise_rule": (f"atol = η/h, η = {NOISE_FACTOR}·{eps_name}·max|L| "
+                           f"(rounding noise of one loss value)"
+                           + (f", at least {NOISE_FACTOR}·eps({code})·max|g| (rounding of "
+                              f"the {code} gradient)" if code != "float64" else "")),
+            "differences": f"central, {numeric}; mode {self.resolved_mode}" + (
+                f", {self.directions} random unit directions per tensor"
+                if self.resolved_mode == "directional" else ""),
+            "kink_rule": ("a kink (or jump) inside the step is detected from the slopes on "
+                          "[−h, −h/2, 0, h/2, h]; such entries are re-drawn at a perturbed "
+                          f"point (new direction) up to {self.redraws} times, else reported "
+                          "as non-differentiable here"),
+        }
+        if code != "float64":
+            out["float32_note"] = (f"{code} code: threshold {self.rtol:g}; compared against "
+                                   f"{numeric}")
+        return out
