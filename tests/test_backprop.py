@@ -286,3 +286,27 @@ def test_derivation_is_deterministic_across_calls():
     a = derive.backprop(derive.mlp([2, 3, 2], activation="tanh", loss="cross_entropy"))
     b = derive.backprop(derive.mlp([2, 3, 2], activation="tanh", loss="cross_entropy"))
     assert [s.as_dict() for s in a.steps] == [s.as_dict() for s in b.steps]
+
+
+# --- the term index: sum rule plus the linear-term shortcut, against sympy.diff ---------------
+
+def test_term_index_jacobian_equals_sympy_diff():
+    from derive.calculus.concrete import TermIndex
+
+    a, b, c = sp.symbols("a b c", real=True)
+    sig = derive.ACTIVATIONS.get("sigmoid").function
+    outputs = [
+        3 * a * b + 2 * a * c + c,              # linear in each symbol: the shortcut
+        a * b * a + a ** 2 * c - b,             # powers of a: sympy.diff
+        sig(a * b) * c + a * sp.exp(a),         # a also in another factor: sympy.diff
+        sp.Rational(1, 2) * a + sp.sin(b) * a,  # coefficient and function factors
+        sp.S.Zero,
+        a,
+    ]
+    index = TermIndex(outputs)
+    expected = sp.Matrix(outputs).jacobian([a, b, c])
+    assert index.jacobian([a, b, c]) == expected
+    # memoised values come back equal, and occurrences name exactly the outputs containing b
+    assert index.jacobian([c, b, a]) == sp.Matrix(outputs).jacobian([c, b, a])
+    assert index.occurrences(b) == [0, 1, 2, 3]
+    assert index.jacobian_rows([a])[5] == [1]

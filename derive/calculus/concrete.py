@@ -33,30 +33,70 @@ def _as_entries(value) -> tuple[list, str]:
 class TermIndex:
     """The additive terms of each output, indexed by the symbols they contain.
 
-    By the sum rule ∂(Σ t)/∂v = Σ_{t ∋ v} ∂t/∂v, so each derivative only differentiates (with
-    ``sympy.diff``) the few terms that contain v.  Build it once per set of outputs and take
-    as many Jacobians from it as needed.
+    By the sum rule ∂(Σ t)/∂v = Σ_{t ∋ v} ∂t/∂v, so each derivative only differentiates the few
+    terms that contain v.  A term linear in v — v itself, or a product c·v whose other factors c
+    do not contain v — has derivative c (the product rule with constant factors; exactly what
+    ``sympy.diff`` returns); every other term goes to ``sympy.diff``.  Derivatives are memoised,
+    so build the index once per set of outputs and take as many Jacobians from it as needed.
     """
 
     def __init__(self, outputs):
         self.outputs = list(outputs)
         self._terms: list[dict] = []
-        for out in self.outputs:
+        self._occurs: dict = {}
+        for i, out in enumerate(self.outputs):
             table: dict = {}
             for term in sp.Add.make_args(out):
                 for symbol in term.free_symbols:
                     table.setdefault(symbol, []).append(term)
+            for symbol in table:
+                self._occurs.setdefault(symbol, []).append(i)
             self._terms.append(table)
+        self._derivatives: dict = {}
 
     def derivative(self, i: int, v: sp.Symbol) -> sp.Expr:
-        terms = self._terms[i].get(v)
-        return sp.Add(*[sp.diff(t, v) for t in terms]) if terms else sp.S.Zero
+        """∂outputs[i]/∂v."""
+        key = (i, v)
+        value = self._derivatives.get(key)
+        if value is None:
+            terms = self._terms[i].get(v)
+            value = sp.Add(*[term_derivative(t, v) for t in terms]) if terms else sp.S.Zero
+            self._derivatives[key] = value
+        return value
+
+    def occurrences(self, v: sp.Symbol) -> list[int]:
+        """Indices of the outputs that contain ``v`` (the others have derivative zero)."""
+        return self._occurs.get(v, [])
+
+    def jacobian_rows(self, inputs) -> list[list]:
+        """Numerator-layout Jacobian ∂outputs/∂inputs as a list of rows of entries."""
+        inputs = list(inputs)
+        zero = sp.S.Zero
+        rows = [[zero] * len(inputs) for _ in self.outputs]
+        for c, v in enumerate(inputs):
+            for i in self.occurrences(v):
+                rows[i][c] = self.derivative(i, v)
+        return rows
 
     def jacobian(self, inputs) -> sp.Matrix:
         """Numerator-layout Jacobian ∂outputs/∂inputs."""
-        inputs = list(inputs)
-        return sp.Matrix(len(self.outputs), len(inputs),
-                         lambda i, j: self.derivative(i, inputs[j]))
+        rows = self.jacobian_rows(inputs)
+        return sp.Matrix(len(rows), len(rows[0]) if rows else len(list(inputs)),
+                         [e for row in rows for e in row])
+
+
+def term_derivative(term: sp.Expr, v: sp.Symbol) -> sp.Expr:
+    """∂term/∂v: directly for v and c·v with c free of v, otherwise by ``sympy.diff``."""
+    if term == v:
+        return sp.S.One
+    if term.is_Mul:
+        factors = term.args
+        hits = [k for k, f in enumerate(factors) if f == v]
+        if len(hits) == 1:
+            rest = factors[:hits[0]] + factors[hits[0] + 1:]
+            if not any(v in f.free_symbols for f in rest):
+                return sp.Mul(*rest)
+    return sp.diff(term, v)
 
 
 def jacobian_matrix(outputs, inputs) -> sp.Matrix:
