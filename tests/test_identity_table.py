@@ -1,5 +1,7 @@
-"""The layout table of seed 001 ("Derivatives of Functions with Respect to Vectors"), all ten
-rows in both layouts: exact expected forms, and finite differences at random points."""
+"""The identity table (derive.calculus.identities): seed 001's ten rows and the standard
+identities, in both layouts — exact expected forms with symbolic and with integer sizes, the
+layout's shapes (SPEC §3.1), and the generated NumPy code against float64 central finite
+differences of EXPR written independently in NumPy."""
 
 from __future__ import annotations
 
@@ -7,87 +9,137 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from derive.calculus.identities import IDENTITIES, SEED_001, instantiate, size_symbols
 from derive.calculus.matrix import matrix_jacobian
 from derive.errors import BadInput
 
-N = sp.Symbol("n")
-A = sp.MatrixSymbol("A", N, N)
-u = sp.MatrixSymbol("u", N, 1)
-v = sp.MatrixSymbol("v", N, 1)
-t = sp.Symbol("t", real=True)
-I = sp.Identity(N)
-
-SHAPES = {"A": ("n", "n"), "u": ("n", 1), "v": ("n", 1)}
-
-# (row, EXPR, wrt, symmetric, numerator, denominator, value of EXPR as a NumPy function)
-SEED_TABLE = [
-    ("d v / dv", "v", "v", (), I, I, lambda e: e["v"]),
-    ("d v^T / dv", "v^T", "v", (), I, I, lambda e: e["v"].T),
-    ("d t v / dv", "t v", "v", (), t * I, t * I, lambda e: e["t"] * e["v"]),
-    ("d u^T v / du", "u^T v", "u", (), v.T, v, lambda e: e["u"].T @ e["v"]),
-    ("d u^T v / dv", "u^T v", "v", (), u.T, u, lambda e: e["u"].T @ e["v"]),
-    ("d v^T v / dv", "v^T v", "v", (), 2 * v.T, 2 * v, lambda e: e["v"].T @ e["v"]),
-    ("d v^T A v / dv", "v^T A v", "v", (), v.T * (A + A.T), (A + A.T) * v,
-     lambda e: e["v"].T @ e["A"] @ e["v"]),
-    ("d v^T A v / dv, A = A^T", "v^T A v", "v", ("A",), 2 * v.T * A, 2 * A * v,
-     lambda e: e["v"].T @ e["A"] @ e["v"]),
-    ("d A v / dv", "A v", "v", (), A, A.T, lambda e: e["A"] @ e["v"]),
-    ("d v^T A / dv", "v^T A", "v", (), A.T, A, lambda e: e["v"].T @ e["A"]),
-]
+LAYOUTS = ("numerator", "denominator")
+# distinct integers, so that a transposed or mis-sized result cannot pass by accident
+SIZES = {"n": 3, "m": 2, "p": 4, "n_j": 4, "n_k": 2}
+IDS = [row.name for row in IDENTITIES]
 
 
-@pytest.mark.parametrize("row, text, wrt, symmetric, numerator, denominator, value", SEED_TABLE,
-                         ids=[r[0] for r in SEED_TABLE])
-@pytest.mark.parametrize("layout", ["numerator", "denominator"])
-def test_seed_table_exact(row, text, wrt, symmetric, numerator, denominator, value, layout):
-    result = matrix_jacobian(text, wrt, layout=layout, shapes=SHAPES, scalars=("t",),
-                             symmetric=symmetric)
-    expected = numerator if layout == "numerator" else denominator
-    assert result.expr == expected, (result.expr, expected)
-    assert tuple(result.expr.shape) == tuple(result.shape)
+def _evaluate(result, env):
+    """The value of ``result.numpy`` with the variables bound under its identifiers."""
+    names = result.numpy_names
+    scope = {names.get(name, name): value for name, value in env.items()}
+    return eval(result.numpy, {"np": np}, scope)  # noqa: S307 - our own generated code
 
 
-def _environment(rng, n, symmetric):
-    env = {"u": rng.normal(size=(n, 1)), "v": rng.normal(size=(n, 1)),
-           "A": rng.normal(size=(n, n)), "t": float(rng.normal())}
-    if symmetric:
-        env["A"] = (env["A"] + env["A"].T) / 2
+def _derive(row, layout):
+    return matrix_jacobian(row.expr, row.wrt, layout=layout, shapes=row.shape_dict,
+                           scalars=row.scalars, symmetric=row.symmetric)
+
+
+def _environment(row, seed=0) -> dict:
+    """Random values for every name of the row at SIZES (symmetric / invertible as declared)."""
+    rng = np.random.default_rng(seed)
+    env: dict = {}
+    for name, (rows, cols) in instantiate(row, SIZES).shapes:
+        value = rng.normal(size=(int(rows), int(cols)))
+        if name in row.symmetric:
+            value = (value + value.T) / 2
+        if name in row.invertible:
+            value = rows * np.eye(rows) + 0.5 * value       # diagonally dominant: det > 0
+            assert np.linalg.det(value) > 0
+        env[name] = value
+    for name in row.scalars:
+        env[name] = float(rng.uniform(0.5, 2.0))
     return env
 
 
-def _numeric_jacobian(value, env, name, h=1e-6):
-    """Numerator-layout Jacobian of the entries of value(env) by the entries of env[name]."""
+def _numeric_jacobian(value, env, name, h=1e-6) -> np.ndarray:
+    """Numerator-layout Jacobian: rows = entries of value(env) (row-major), columns = entries of
+    env[name] (row-major) — for a matrix X this is ∂f/∂X_ij at column i·q + j."""
+    x = np.asarray(env[name], dtype=float)
     base = np.asarray(value(env), dtype=float).reshape(-1)
-    x = env[name]
     jac = np.zeros((base.size, x.size))
     for k in range(x.size):
-        plus, minus = dict(env), dict(env)
         step = np.zeros(x.size)
         step[k] = h
+        plus, minus = dict(env), dict(env)
         plus[name] = x + step.reshape(x.shape)
         minus[name] = x - step.reshape(x.shape)
-        jac[:, k] = (np.asarray(value(plus)).reshape(-1)
-                     - np.asarray(value(minus)).reshape(-1)) / (2 * h)
+        jac[:, k] = (np.asarray(value(plus), dtype=float).reshape(-1)
+                     - np.asarray(value(minus), dtype=float).reshape(-1)) / (2 * h)
     return jac
 
 
-@pytest.mark.parametrize("row, text, wrt, symmetric, numerator, denominator, value", SEED_TABLE,
-                         ids=[r[0] for r in SEED_TABLE])
-@pytest.mark.parametrize("layout", ["numerator", "denominator"])
-def test_seed_table_finite_differences(row, text, wrt, symmetric, numerator, denominator, value,
-                                       layout):
-    rng = np.random.default_rng(1)
-    n = 4
-    env = _environment(rng, n, bool(symmetric))
-    result = matrix_jacobian(text, wrt, layout=layout, shapes=SHAPES, scalars=("t",),
-                             symmetric=symmetric)
-    got = eval(result.numpy, {"np": np}, dict(env))  # noqa: S307 - our own generated code
-    jac = _numeric_jacobian(value, env, wrt)
-    expected = jac if layout == "numerator" else jac.T
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+def _expected_numeric(row, env, layout) -> np.ndarray:
+    """The derivative in ``layout`` from finite differences, shaped as SPEC §3.1 says."""
+    x = np.asarray(env[row.wrt])
+    out = np.asarray(row.value(env))
+    jac = _numeric_jacobian(row.value, env, row.wrt)
+    if out.size == 1 and x.ndim == 2 and x.shape[1] > 1 and x.shape[0] > 1:
+        numerator = jac.reshape(x.shape).T            # scalar by X (p×q): q×p
+    else:
+        numerator = jac                               # m×n (scalar f: 1×n)
+    return numerator if layout == "numerator" else numerator.T
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("row", IDENTITIES, ids=IDS)
+def test_exact_form_symbolic_sizes(row, layout):
+    result = _derive(row, layout)
+    expected = row.expected(layout)
+    assert result.expr == expected, (result.expr, expected)
+    assert tuple(result.shape) == tuple(expected.shape)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("row", IDENTITIES, ids=IDS)
+def test_exact_form_integer_sizes(row, layout):
+    concrete = instantiate(row, SIZES)
+    result = _derive(concrete, layout)
+    expected = concrete.expected(layout)
+    assert result.expr == expected, (result.expr, expected)
+    assert all(isinstance(s, int) for s in result.shape)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("row", IDENTITIES, ids=IDS)
+def test_numpy_code_matches_finite_differences(row, layout):
+    env = _environment(row)
+    result = _derive(row, layout)
+    got = _evaluate(result, env)
+    expected = _expected_numeric(row, env, layout)
+    concrete_shape = tuple(int(sp.sympify(s).subs(SIZES)) for s in result.shape)
+    assert np.shape(got) == expected.shape == concrete_shape, result.numpy
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7, err_msg=result.numpy)
+
+
+@pytest.mark.parametrize("row", IDENTITIES, ids=IDS)
+def test_integer_size_code_matches_symbolic_size_code(row):
+    env = _environment(row, seed=1)
+    symbolic = _derive(row, "denominator")
+    concrete = _derive(instantiate(row, SIZES), "denominator")
+    np.testing.assert_allclose(_evaluate(concrete, env), _evaluate(symbolic, env),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_table_holds_the_ten_seed_rows_and_every_family():
+    assert len(SEED_001) == 10
+    text = " ".join(row.expr for row in IDENTITIES)
+    for marker in (r"\det", r"\log\det", "X^{-1}", r"\|X\|_F", r"\operatorname{softmax}",
+                   "logsumexp", r"\sigma", "applyfunc", "tr(", r"\lambda", "v.T*A*v"):
+        assert marker in text, marker
+    assert {s.name for row in IDENTITIES for s in size_symbols(row)} >= {"n", "m", "n_j"}
+
+
+def test_layout_shapes_follow_spec():
+    """SPEC §3.1 by hand: ∂f/∂X for X 2×3 is 3×2 (numerator) and 2×3 (denominator);
+    ∂y/∂x for y ∈ R^2, x ∈ R^3 is 2×3 (numerator)."""
+    shapes = {"a": (2, 1), "X": (2, 3), "b": (3, 1)}
+    assert matrix_jacobian("a^T X b", "X", "numerator", shapes).shape == (3, 2)
+    assert matrix_jacobian("a^T X b", "X", "denominator", shapes).shape == (2, 3)
+    shapes = {"W": (2, 3), "x": (3, 1)}
+    assert matrix_jacobian(r"\tanh(W x)", "x", "numerator", shapes).shape == (2, 3)
+    assert matrix_jacobian(r"\tanh(W x)", "x", "denominator", shapes).shape == (3, 2)
+    assert matrix_jacobian("a^T X b", "a", "numerator", {"a": (2, 1), "X": (2, 3),
+                                                        "b": (3, 1)}).shape == (1, 2)
 
 
 def test_symmetric_declaration_needs_a_square_matrix():
+    row = SEED_001[0]
     with pytest.raises(BadInput, match="symmetric"):
-        matrix_jacobian("v^T A v", "v", shapes=SHAPES, symmetric=("v",))
+        matrix_jacobian("v^T A v", "v", shapes=row.shape_dict, symmetric=("v",))

@@ -35,7 +35,7 @@ import sympy as sp
 
 from ..activations import ACTIVATIONS
 from ..errors import BadInput
-from .matrix_input import Algebra, Namespace, scalar_function
+from .matrix_input import Algebra, Namespace, known_functions, scalar_function
 from .matrix_nodes import elementwise, is_matrix, is_one_by_one, prime_function, to_scalar
 
 _TOKEN = re.compile(r"""
@@ -60,7 +60,7 @@ _TRANSPOSE = {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
 _SPECIAL = {"tr": "trace", "Tr": "trace", "trace": "trace", "det": "det", "logdet": "logdet",
             "diag": "diag", "Diag": "diag", "softmax": "softmax", "logsumexp": "logsumexp",
             "lse": "logsumexp", "LSE": "logsumexp", "sqrt": "sqrt", "ln": "log", "log": "log",
-            "exp": "exp"}
+            "exp": "exp", "norm": "norm"}
 
 
 @dataclass(frozen=True)
@@ -298,7 +298,8 @@ class LatexReader:
             self.advance()
             return sp.Rational(token.text)
         if token.kind == "letter":
-            return self.name()
+            called = self.bare_function()
+            return called if called is not None else self.name()
         if token.kind == "norm":
             return self.norm()
         if token.kind == "symbol":
@@ -348,6 +349,37 @@ class LatexReader:
         if is_matrix(value) and not is_one_by_one(value):
             return self.with_algebra_position(open_token, lambda: self.algebra.det(value, text))
         return sp.Abs(to_scalar(value))
+
+    def is_function_word(self, word: str) -> bool:
+        if word in self.namespace.shapes or word in self.namespace.scalars:
+            return False
+        return word in _SPECIAL or word in self.activations or word.lower() in self.activations \
+            or scalar_function(word) is not None
+
+    def bare_function(self):
+        """A function written as plain letters and called, ``tr(A^T A)``, ``log(det(X))``:
+        applied; ``None`` when the letters at point are not such a call (not consumed)."""
+        end = self.index
+        while self.tokens[end + 1].kind == "letter" and \
+                self.tokens[end + 1].start == self.tokens[end].end:
+            end += 1
+        if end == self.index:
+            return None
+        after = end + 1
+        while self.tokens[after].kind == "command" and self.tokens[after].text in _SIZING:
+            after += 1
+        if self.tokens[after].text != "(":
+            return None
+        start = self.token
+        word = "".join(t.text for t in self.tokens[self.index:end + 1])
+        if self.is_function_word(word):
+            self.index = end + 1
+            return self.apply_function(word, start)
+        letters = [t.text for t in self.tokens[self.index:end + 1]]
+        if all(ch in self.namespace.shapes or ch in self.namespace.scalars for ch in letters):
+            return None                  # a product of declared variables: ab(x + y)
+        self.fail(f"unknown function {word!r}; known: {known_functions()} (for a product, "
+                  "separate the factors with spaces)", start)
 
     def name(self, base: str | None = None, start: Token | None = None):
         start = start or self.token
@@ -432,7 +464,12 @@ class LatexReader:
         if token.text[1:] in _GREEK:
             self.advance()
             return self.name(token.text[1:], token)
-        self.fail(f"unknown command {token.text}")
+        if token.text in _NAMED and self.peek().text == "{":
+            self.advance()
+            word = self.group_text()
+            self.fail(f"unknown function {token.text}{{{word}}}; known: {known_functions()}",
+                      token)
+        self.fail(f"unknown command {token.text}; known functions: {known_functions()}")
 
     def frac_part(self):
         """A \\frac argument: {…} or a single letter, digit or command."""
@@ -484,7 +521,7 @@ class LatexReader:
             self.fail(f"a derivative mark on {word} is only read for activations", token)
 
         def build():
-            if kind in ("trace", "det", "diag", "softmax", "logsumexp"):
+            if kind in ("trace", "det", "diag", "softmax", "logsumexp", "norm"):
                 return getattr(algebra, kind)(value, ta=text)
             if kind == "logdet":
                 return sp.log(algebra.det(value, text))

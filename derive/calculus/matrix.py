@@ -30,7 +30,7 @@ import sympy as sp
 from ..errors import BadInput
 from .matrix_input import Namespace, read_expression
 from .matrix_nodes import is_column, is_matrix, is_row, is_vector, shape_of
-from .matrix_printing import dims_of, latex_matrix, numpy_matrix_code
+from .matrix_printing import dims_of, identifier, latex_matrix, numpy_matrix_code
 from .matrix_rules import Step, backpropagate, linear_part, tidy, transpose
 from .result import JacobianResult, check_layout
 
@@ -58,6 +58,14 @@ class MatrixJacobianResult(JacobianResult):
     @property
     def sympy(self) -> str:
         return str(self.expr)
+
+    @property
+    def numpy_names(self) -> dict:
+        """Variable name → the Python identifier :attr:`numpy` uses for it, sorted by name
+        (``lambda`` → ``lambda_``, ``W^{[2]}`` → ``W_2``)."""
+        symbols = _variables(self.of) + [s for s in _variables(self.expr) if s not in
+                                         _variables(self.of)]
+        return {s.name: identifier(s.name) for s in sorted(set(symbols), key=lambda s: s.name)}
 
 
 def _shape_text(shape) -> str:

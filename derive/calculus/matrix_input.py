@@ -303,6 +303,17 @@ def scalar_function(name: str):
     return None
 
 
+_NAMED_FUNCTIONS = ("tr", "trace", "det", "logdet", "log", "ln", "exp", "sqrt", "diag",
+                    "softmax", "logsumexp", "norm")
+
+
+def known_functions() -> str:
+    """The function names EXPR may use, for error messages."""
+    activations = [name for name in ACTIVATIONS.names() if name != "softmax"]
+    return (", ".join(_NAMED_FUNCTIONS + tuple(activations))
+            + ", and any SymPy function of one variable (sin, cosh, erf, ...)")
+
+
 def looks_like_sympy(text: str) -> bool:
     """SymPy syntax uses ``*``, ``.T`` or ``applyfunc`` and no LaTeX markup."""
     if any(ch in text for ch in "\\^{}"):
@@ -411,7 +422,7 @@ class SympySyntaxReader:
             return self._special(_SPECIAL[name], args, texts, node)
         function = scalar_function(name)
         if function is None:
-            self.fail(node, f"unknown function {name!r}")
+            self.fail(node, f"unknown function {name!r}; known: {known_functions()}")
         if len(args) != 1:
             self.fail(node, f"{name} takes one argument")
         return self.algebra.apply(function, args[0], texts[0])
@@ -458,4 +469,4 @@ def read_expression(text: str, namespace: Namespace, where: str | None = "EXPR")
 
 
 __all__ = ["Namespace", "Algebra", "parse_shape_spec", "read_expression", "size_of",
-           "looks_like_sympy", "SympySyntaxReader", "DEFAULT_SIZE", "AsScalar"]
+           "looks_like_sympy", "SympySyntaxReader", "known_functions", "DEFAULT_SIZE", "AsScalar"]

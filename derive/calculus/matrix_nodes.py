@@ -186,11 +186,29 @@ def prime_function(function: type) -> type:
     return _PRIMES[function]
 
 
-def elementwise(function, matrix) -> sp.MatrixExpr:
-    """Φ applied to every entry of ``matrix``; ``function`` a SymPy function class or Lambda."""
+def canonical_lambda(function) -> sp.Lambda:
+    """``function`` (a SymPy function class or a Lambda of one variable) as d ↦ Φ(d) with the
+    module's one dummy d, so that equal functions are structurally equal.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> canonical_lambda(sp.Lambda(t, t**2)) == canonical_lambda(sp.Lambda(sp.Symbol("s"), sp.Symbol("s")**2))
+    True
+    """
     if isinstance(function, sp.Lambda):
-        return ElementwiseApplyFunction(function, matrix)
-    return ElementwiseApplyFunction(sp.Lambda(_ARG, function(_ARG)), matrix)
+        (var,), body = function.variables, function.expr
+        return function if var == _ARG else sp.Lambda(_ARG, body.xreplace({var: _ARG}))
+    return sp.Lambda(_ARG, function(_ARG))
+
+
+def elementwise(function, matrix) -> sp.MatrixExpr:
+    """Φ applied to every entry of ``matrix`` (same shape); ``function`` a SymPy function class
+    or a Lambda of one variable.
+
+    >>> n = sp.Symbol("n")
+    >>> elementwise(sp.tanh, sp.MatrixSymbol("z", n, 1)).shape
+    (n, 1)
+    """
+    return ElementwiseApplyFunction(canonical_lambda(function), matrix)
 
 
 def lambda_head(function: sp.Lambda):
@@ -208,7 +226,8 @@ def scalar_derivative(function: sp.Lambda) -> sp.Lambda:
     if head is not None and issubclass(head, ActivationFunction):
         entry = head.entry
         derivative = entry.printed_derivative
-        if derivative.is_constant():
+        # Not ``is_constant()``: it differentiates, and step' = 0 would make step(x) "constant".
+        if not derivative.free_symbols:
             return sp.Lambda(_ARG, derivative)
         return sp.Lambda(_ARG, prime_function(head)(_ARG))
     derivative = sp.diff(body, var).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
@@ -220,10 +239,10 @@ def elementwise_derivative(node: ElementwiseApplyFunction):
     derivative = scalar_derivative(node.function)
     if not derivative.expr.has(derivative.variables[0]):
         return derivative.expr
-    return ElementwiseApplyFunction(derivative, node.expr)
+    return elementwise(derivative, node.expr)
 
 
 __all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "ActivationPrime", "prime_function",
-           "elementwise", "elementwise_derivative", "lambda_head", "scalar_derivative",
+           "elementwise", "canonical_lambda", "elementwise_derivative", "lambda_head", "scalar_derivative",
            "to_scalar", "is_matrix", "shape_of", "is_column", "is_row", "is_vector",
            "is_one_by_one"]

@@ -47,8 +47,29 @@ def _hadamard_order(args):
     return sorted(args, key=lambda a: 0 if is_derivative(a) else 1)
 
 
+def _textbook_terms(expr) -> list:
+    """The terms of a sum in the order a textbook writes them: positive terms first (x − a,
+    not −a + x), terms with a symbolic scalar coefficient after the others (Xᵀ(Xw − y) + λw),
+    otherwise SymPy's canonical order."""
+    def key(term):
+        coeff = term.as_coeff_matrices()[0] if isinstance(term, sp.MatMul) else sp.S.One
+        return (1 if term.could_extract_minus_sign() else 0,
+                0 if sp.sympify(coeff).is_number else 1)
+    return sorted(expr.args, key=key)
+
+
+def _join_terms(parts: list) -> str:
+    text = parts[0]
+    for part in parts[1:]:
+        text += f" - {part[1:].lstrip()}" if part.startswith("-") else f" + {part}"
+    return text
+
+
 class MatrixLatexPrinter(LatexPrinter):
     """LaTeX of matrix expressions in textbook notation."""
+
+    def _print_MatAdd(self, expr):
+        return _join_terms([self._print(term) for term in _textbook_terms(expr)])
 
     def _print_HadamardProduct(self, expr):
         parts = []
@@ -126,9 +147,9 @@ class MatrixLatexPrinter(LatexPrinter):
         placeholder = sp.Symbol(_PLACEHOLDER)
         text = self._print(body.xreplace({var: placeholder}))
         arg = self._print(expr.expr)
-        called = rf"\left({_PLACEHOLDER}\right)"
-        if called in text:
-            return text.replace(called, rf"\left({arg}\right)")
+        called = re.compile(r"\{?\\left\(\s*" + _PLACEHOLDER + r"\s*\\right\)\}?")
+        if called.search(text):               # \cosh{\left(z \right)} → \cosh\left(z\right)
+            return called.sub(lambda _: rf"\left({arg}\right)", text)
         atomic = isinstance(expr.expr, (sp.MatrixSymbol,))
         return text.replace(_PLACEHOLDER, arg if atomic else rf"\left({arg}\right)")
 
@@ -194,11 +215,7 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
         return f"{self._wrap(coeff)}*({body})" if len(factors) > 1 else f"{self._wrap(coeff)}*{body}"
 
     def _print_MatAdd(self, expr):
-        parts = [self._print(t) for t in expr.args]
-        text = parts[0]
-        for part in parts[1:]:
-            text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
-        return text
+        return _join_terms([self._print(term) for term in _textbook_terms(expr)])
 
     def _print_Transpose(self, expr):
         return f"{self._wrap(expr.arg)}.T"

@@ -34,8 +34,9 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from ..errors import BadInput
-from .matrix_nodes import (AsScalar, LogSumExp, MatNorm, Softmax, elementwise_derivative,
-                           is_column, is_matrix, is_one_by_one, is_row, shape_of, to_scalar)
+from .matrix_nodes import (AsScalar, LogSumExp, MatNorm, Softmax, elementwise,
+                           elementwise_derivative, is_column, is_matrix, is_one_by_one, is_row,
+                           shape_of, to_scalar)
 
 _DUMMY_PREFIX = "arg"
 
@@ -82,6 +83,8 @@ def mm(*factors):
         return sp.ZeroMatrix(aligned[0].shape[0], aligned[-1].shape[1])
     if coeff == 1 and len(aligned) == 1:
         return aligned[0]
+    if len(aligned) == 1 and isinstance(aligned[0], sp.MatAdd):
+        return sp.MatMul(coeff, aligned[0])      # 2 (x − a), not SymPy's 2 x − 2 a
     return sp.MatMul(coeff, *aligned).doit(deep=False)
 
 
@@ -123,7 +126,7 @@ def transpose(expr, symmetric=frozenset(), entrywise=False):
     if isinstance(expr, sp.MatPow):
         return sp.MatPow(transpose(expr.base, symmetric), expr.exp)
     if isinstance(expr, ElementwiseApplyFunction) and entrywise:
-        return ElementwiseApplyFunction(expr.function, transpose(expr.expr, symmetric))
+        return elementwise(expr.function, transpose(expr.expr, symmetric))
     if isinstance(expr, sp.HadamardPower) and entrywise:
         return sp.HadamardPower(transpose(expr.base, symmetric), expr.exp)
     if isinstance(expr, (sp.Identity, sp.DiagMatrix)):
@@ -209,7 +212,7 @@ def merge_entrywise(matrices):
         elif body == _ENTRY:
             result.append(argument)
         else:
-            result.append(ElementwiseApplyFunction(sp.Lambda(_ENTRY, body), argument))
+            result.append(elementwise(sp.Lambda(_ENTRY, body), argument))
     return result, scalars
 
 
@@ -356,6 +359,8 @@ def _rule_scalar_function(node, G):
     for arg, dummy in zip(args, dummies):
         def cotangent(dummy=dummy):
             partial = sp.diff(local, dummy).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+            # sign(u) = |u|/u away from the kink: then d log|u| = du/u cancels as it should.
+            partial = partial.replace(sp.sign, lambda u: sp.Abs(u) / u)
             return G * partial.xreplace(back)
         children.append((arg, cotangent))
     return children
@@ -486,7 +491,7 @@ class _Tidier:
         if method is not None:
             return method(expr)
         if isinstance(expr, ElementwiseApplyFunction):
-            return ElementwiseApplyFunction(expr.function, self.visit(expr.expr))
+            return elementwise(expr.function, self.visit(expr.expr))
         args = [self.visit(a) for a in expr.args]
         if is_matrix(expr):
             return expr.func(*args)
@@ -528,6 +533,8 @@ class _Tidier:
         result = mm(coeff, *factors)
         if isinstance(result, sp.MatMul):
             result = self._row_into_hadamard(result)
+        if isinstance(result, sp.MatMul):
+            result = self._trailing_scalar(result)
         if self.hadamard_form and isinstance(result, sp.MatMul):
             result = self._diag_to_hadamard(result)
         return result
@@ -549,6 +556,19 @@ class _Tidier:
                              hadamard(*rest), *factors[i + 2:])
                     self.steps.append(Step("aᵀ (b ⊙ c) = (a ⊙ b)ᵀ c", product, new))
                     return new
+        return product
+
+    def _trailing_scalar(self, product):
+        """M aᵀ b = (aᵀ b) M: a 1×1 product at the right end is a scalar coefficient
+        (s 1ᵀ y = (1ᵀ y) s)."""
+        coeff, factors = product.as_coeff_matrices()
+        for i in range(1, len(factors) - 1):
+            tail = mm(*factors[i:])
+            if is_one_by_one(tail) and is_row(factors[i]):
+                new = mm(coeff, to_scalar(tail), *factors[:i])
+                self.steps.append(Step("a 1×1 product is a scalar: M (aᵀ b) = (aᵀ b) M",
+                                       product, new))
+                return new
         return product
 
     def _diag_to_hadamard(self, product):
@@ -578,7 +598,10 @@ class _Tidier:
         if collected != summed:
             self.steps.append(Step("collect common factors: A C + B C = (A + B) C", summed,
                                    collected))
-        return collected
+        factored = pull_common_coefficient(collected)
+        if factored != collected:
+            self.steps.append(Step("common factor: c A + c B = c (A + B)", collected, factored))
+        return factored
 
     def visit_HadamardProduct(self, expr):
         return hadamard(*[self.visit(a) for a in expr.args])
@@ -619,6 +642,29 @@ def collect_factors(terms: list):
         product = mm(inside, best) if side == -1 else mm(best, inside)
         return madd(product, *([collect_factors(others)] if others else []))
     return madd(*terms)
+
+
+def pull_common_coefficient(expr):
+    """c A + c B → c (A + B) for the largest rational c common to every term of a sum of
+    matrices (negative when every term is negative): 2 x − 2 a = 2 (x − a)."""
+    if not isinstance(expr, sp.MatAdd):
+        return expr
+    coefficients = []
+    for term in expr.args:
+        coeff, _ = _split(term)
+        number, _ = sp.sympify(coeff).as_coeff_Mul()
+        if not number.is_Rational:
+            return expr
+        coefficients.append(number)
+    common = coefficients[0]
+    for number in coefficients[1:]:
+        common = sp.gcd(common, number)
+    common = abs(common)
+    if all(number < 0 for number in coefficients):
+        common = -common
+    if common == 1:
+        return expr
+    return mm(common, madd(*[mm(1 / common, term) for term in expr.args]))
 
 
 # --- reading a Jacobian off a VJP -----------------------------------------------------------------
@@ -728,4 +774,4 @@ def _linear_scalar(expr, g, steps):
 
 
 __all__ = ["Step", "RULES", "NoClosedForm", "backpropagate", "tidy", "linear_part", "mm", "madd",
-           "transpose", "hadamard", "inner", "collect_factors", "rule_for", "zero_like"]
+           "transpose", "hadamard", "inner", "collect_factors", "pull_common_coefficient", "rule_for", "zero_like"]
