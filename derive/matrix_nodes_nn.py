@@ -1,0 +1,199 @@
+r"""Matrix-expression nodes that networks need beyond the general matrix calculus.
+
+- :class:`Entrywise2` — f(A, B) applied entry by entry to two matrices of one shape: a loss
+  ℓ(Ŷ, Y), its derivative ℓ'(Ŷ, Y), or a fused output signal h(A^L, Y);
+- :class:`ColumnSoftmax` — softmax of every column of Z (a batch of samples), same shape;
+- :class:`Augment` — Ṽ = [1ᵀ; V], the inputs with a row of ones on top (seed 002's ṽ);
+- :class:`DropBias` — W̃ without its column 0, "the weight matrix without its bias column";
+- :class:`DropFirstRow` — G without its row 0 (the cotangent of V inside Ṽ).
+
+Each node has its vector-Jacobian rule registered in :data:`derive.calculus.matrix_rules.RULES`
+(the rule table of the calculus: one entry per node) and explicit entries (``_entry``), so an
+expression instantiated at concrete sizes expands to explicit SymPy matrices.
+
+Glossary: ``u``, ``v`` the two scalar arguments of an entrywise function; ``G`` a cotangent.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .calculus import matrix_rules
+from .calculus.matrix_rules import hadamard, madd, mm, transpose
+
+U = sp.Symbol("u", real=True)
+V = sp.Symbol("v", real=True)
+
+
+class Entrywise2(sp.MatrixExpr):
+    """f(A, B) entry by entry; ``function`` a Lambda of two variables.
+
+    >>> n = sp.Symbol("n")
+    >>> a, y = sp.MatrixSymbol("a", n, 1), sp.MatrixSymbol("y", n, 1)
+    >>> Entrywise2(sp.Lambda((U, V), U - V), a, y).shape
+    (n, 1)
+    """
+
+    def __new__(cls, function: sp.Lambda, first, second):
+        if tuple(first.shape) != tuple(second.shape):
+            raise ValueError(f"entrywise function of shapes {first.shape} and {second.shape}")
+        return sp.MatrixExpr.__new__(cls, function, first, second)
+
+    @property
+    def function(self) -> sp.Lambda:
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+    def body(self, first=None, second=None) -> sp.Expr:
+        """The scalar body with its variables replaced by ``first`` and ``second``."""
+        (u, v), expr = self.function.variables, self.function.expr
+        return expr.xreplace({u: first if first is not None else U,
+                              v: second if second is not None else V})
+
+    def partial(self, argindex: int) -> "Entrywise2":
+        """∂f/∂(argument ``argindex``) as an entrywise function of the same arguments."""
+        (u, v), expr = self.function.variables, self.function.expr
+        variable = (u, v)[argindex]
+        derivative = sp.diff(expr, variable).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+        return Entrywise2(sp.Lambda((u, v), derivative), self.args[1], self.args[2])
+
+    def _entry(self, i, j, **kwargs):
+        return self.body(self.args[1][i, j], self.args[2][i, j])
+
+
+def entrywise2(expr: sp.Expr, first_symbol: sp.Symbol, second_symbol: sp.Symbol, first, second):
+    """The matrix f(first, second) for a scalar ``expr`` of two symbols.
+
+    A body free of the second symbol is an ordinary elementwise function of the first.
+    """
+    function = sp.Lambda((U, V), expr.xreplace({first_symbol: U, second_symbol: V}))
+    return Entrywise2(function, first, second)
+
+
+class ColumnSoftmax(sp.MatrixExpr):
+    """softmax of each column of Z: S_ij = exp(Z_ij) / Σ_k exp(Z_kj); same shape as Z."""
+
+    def __new__(cls, Z):
+        return sp.MatrixExpr.__new__(cls, Z)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    def _entry(self, i, j, **kwargs):
+        Z = self.args[0]
+        return sp.exp(Z[i, j]) / sp.Add(*[sp.exp(Z[k, j]) for k in range(Z.shape[0])])
+
+
+class Augment(sp.MatrixExpr):
+    """Ṽ = [1ᵀ; V]: a row of ones on top of V ((1 + n) × N for V n × N)."""
+
+    def __new__(cls, V_):
+        return sp.MatrixExpr.__new__(cls, V_)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        rows, cols = self.args[0].shape
+        return (rows + 1, cols)
+
+    def _entry(self, i, j, **kwargs):
+        return sp.S.One if i == 0 else self.args[0][i - 1, j]
+
+
+class DropBias(sp.MatrixExpr):
+    """W̃ without its column 0 (the bias column): n × m for W̃ n × (1 + m)."""
+
+    def __new__(cls, W):
+        return sp.MatrixExpr.__new__(cls, W)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        rows, cols = self.args[0].shape
+        return (rows, cols - 1)
+
+    def _entry(self, i, j, **kwargs):
+        return self.args[0][i, j + 1]
+
+
+class DropFirstRow(sp.MatrixExpr):
+    """G without its row 0."""
+
+    def __new__(cls, G):
+        return sp.MatrixExpr.__new__(cls, G)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        rows, cols = self.args[0].shape
+        return (rows - 1, cols)
+
+    def _entry(self, i, j, **kwargs):
+        return self.args[0][i + 1, j]
+
+
+# --- vector-Jacobian rules -------------------------------------------------------------------
+
+def _rule_entrywise2(node, G):
+    return [(node.args[1], lambda: hadamard(node.partial(0), G)),
+            (node.args[2], lambda: hadamard(node.partial(1), G))]
+
+
+def _rule_column_softmax(node, G):
+    # Per column s: J = diag(s) − s sᵀ, so Jᵀ g = s ⊙ g − s (sᵀ g) = s ⊙ (g − 1 1ᵀ (s ⊙ g)).
+    def cotangent():
+        S = node
+        rows, cols = S.shape
+        if cols == 1:
+            return madd(hadamard(S, G), mm(-1, S, transpose(S), G))
+        weighted = hadamard(S, G)
+        column_sums = mm(sp.OneMatrix(rows, 1), sp.OneMatrix(1, rows), weighted)
+        return madd(weighted, mm(-1, hadamard(S, column_sums)))
+    return [(node.arg, cotangent)]
+
+
+def _rule_augment(node, G):
+    def cotangent():
+        # G = W̃ᵀ Δ: its rows 1… are (W̃ without its bias column)ᵀ Δ.
+        if isinstance(G, sp.MatMul):
+            coeff, factors = G.as_coeff_matrices()
+            first = factors[0]
+            if isinstance(first, sp.Transpose) and first.arg.shape[1] == node.shape[0]:
+                return mm(coeff, transpose(DropBias(first.arg)), *factors[1:])
+        return DropFirstRow(G)
+    return [(node.arg, cotangent)]
+
+
+def _rule_drop_bias(node, G):
+    raise matrix_rules.NoClosedForm("DropBias is only produced by the engine, never "
+                                    "differentiated")
+
+
+matrix_rules.RULES.update({
+    Entrywise2: ("chain rule d f(A, B) = ∂₁f(A, B) ⊙ dA + ∂₂f(A, B) ⊙ dB", _rule_entrywise2),
+    ColumnSoftmax: ("d softmax(z) = (diag(s) − s sᵀ) dz, column by column",
+                    _rule_column_softmax),
+    Augment: ("ṽ = [1; v]: ∂ṽ/∂v drops the first row", _rule_augment),
+    DropBias: ("W̃ without its bias column", _rule_drop_bias),
+})
+
+
+__all__ = ["Entrywise2", "entrywise2", "ColumnSoftmax", "Augment", "DropBias", "DropFirstRow",
+           "U", "V"]

@@ -1,0 +1,172 @@
+r"""Notation profiles (SPEC §3.4): how each course writes the objects of a network.
+
+A :class:`Profile` maps the abstract objects of a derivation — activation, pre-activation,
+weights, bias, backprop signal, loss, cost, the activation function, transpose and Hadamard
+marks — to LaTeX templates and to code identifiers.  Templates take ``{l}``, the layer index
+(``1``, ``j``, ``j+1``, ``L``), already formatted by the profile's index style.  Every template
+of a profile lives in one place, :data:`PROFILES`; renderers never spell a symbol themselves.
+
+Object kinds (the keys of :attr:`Profile.latex` and :attr:`Profile.code`):
+
+=============  ============================================================================
+``a``          activation of layer l (one sample, a column); ``A`` the batch (n_l × N)
+``z``          pre-activation; ``Z`` the batch
+``W``          weight matrix in the network's convention; ``Wbar`` W̃ without its bias column
+``b``          bias vector
+``B``          backprop signal ∇_{z^l} C (a column, seed 003's B^j, cs229's δ^{[l]}); ``D``
+               the batch of signals (n_l × N)
+``P``          ∂C/∂a^{l-1} in numerator layout (seed 003's row P^j)
+``x``, ``y``   input and target (``X``, ``Y`` batches)
+``C``, ``E``   the per-sample loss and the batch cost
+``phi``        the activation function's name (Φ, g, h_{(l)}, f)
+=============  ============================================================================
+
+>>> cs229 = get_profile("cs229")
+>>> cs229.symbol("W", 2), cs229.symbol("B", "l"), cs229.name_in_code("B", 2)
+('W^{[2]}', '\\delta^{[l]}', 'delta2')
+>>> get_profile("ensimag").symbol("z", "j+1")
+'\\zeta^{j+1}'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .errors import BadInput, UnknownName
+
+#: The object kinds a profile must give a LaTeX template for.
+KINDS = ("a", "A", "z", "Z", "W", "Wbar", "b", "B", "D", "P", "x", "X", "y", "Y", "C", "E",
+         "phi")
+#: Object kinds that carry a layer index.
+INDEXED = {"a", "A", "z", "Z", "W", "Wbar", "b", "B", "D", "P", "phi"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    r"""One course's notation.
+
+    Attributes
+    ----------
+    name : str
+    index : str
+        How a layer index l is decorated, e.g. ``"^{{{l}}}"`` (superscript) or ``"^{{[{l}]}}"``.
+    latex : dict
+        kind → LaTeX template with ``{i}`` for the decorated index (see the module docstring).
+    code : dict
+        kind → identifier template with ``{l}`` for the plain layer number (``delta{l}``).
+    transpose, hadamard : str
+        The transpose mark (``^{T}``, ``^{\top}``) and the Hadamard product (``\odot``,
+        ``\circ``).
+    source : str
+        Where the notation comes from.
+    """
+
+    name: str
+    index: str
+    latex: dict = field(default_factory=dict)
+    code: dict = field(default_factory=dict)
+    transpose: str = "^{T}"
+    hadamard: str = r"\odot"
+    source: str = ""
+
+    def layer_index(self, layer) -> str:
+        return self.index.format(l=_index_text(layer))
+
+    def symbol(self, kind: str, layer=None) -> str:
+        """LaTeX of object ``kind`` of ``layer`` (``None`` for unindexed objects)."""
+        if kind not in self.latex:
+            raise UnknownName("notation object", kind, self.latex)
+        decorated = self.layer_index(layer) if kind in INDEXED and layer is not None else ""
+        return self.latex[kind].format(i=decorated)
+
+    def name_in_code(self, kind: str, layer=None) -> str:
+        """The identifier of object ``kind`` of ``layer`` in generated code (``a1``, ``delta2``)."""
+        template = self.code.get(kind, DEFAULT_CODE.get(kind, kind))
+        return template.format(l="" if layer is None else _index_text(layer).replace("+", "p")
+                               .replace("-", "m"))
+
+    def override(self, overrides: dict, where: str | None = None) -> "Profile":
+        """A copy with some templates replaced (a spec's ``[notation]`` table)."""
+        latex, code = dict(self.latex), dict(self.code)
+        changes = {}
+        for key, value in overrides.items():
+            if not isinstance(value, str):
+                raise BadInput(f"notation template for {key!r} must be a string", where)
+            if key in ("transpose", "hadamard", "index"):
+                changes[key] = value
+            elif key.startswith("code."):
+                code[key[5:]] = value
+            elif key in KINDS:
+                latex[key] = value
+            else:
+                raise UnknownName("notation object", key,
+                                  [*KINDS, "transpose", "hadamard", "index", "code.<kind>"],
+                                  where)
+        return replace(self, name=f"{self.name}+custom", latex=latex, code=code, **changes)
+
+
+def _index_text(layer) -> str:
+    return str(layer).replace(" ", "")
+
+
+#: Identifiers used in generated code unless a profile says otherwise.
+DEFAULT_CODE = {"a": "a{l}", "A": "a{l}", "z": "z{l}", "Z": "z{l}", "W": "W{l}", "b": "b{l}",
+                "B": "delta{l}", "D": "delta{l}", "P": "P{l}", "x": "x", "X": "X", "y": "y",
+                "Y": "Y", "C": "loss", "E": "cost", "Wbar": "W{l}_no_bias"}
+
+
+def _profile(name, index, source, code=None, transpose="^{T}", hadamard=r"\odot", **latex):
+    missing = [k for k in KINDS if k not in latex]
+    if missing:
+        raise AssertionError(f"profile {name} lacks {missing}")
+    return Profile(name=name, index=index, latex=latex, code={**DEFAULT_CODE, **(code or {})},
+                   transpose=transpose, hadamard=hadamard, source=source)
+
+
+PROFILES: dict[str, Profile] = {p.name: p for p in [
+    _profile("ensimag", "^{{{l}}}", "seed 003 (formal f^j, P^j, B^j)",
+             code={"a": "alpha{l}", "A": "alpha{l}", "z": "zeta{l}", "Z": "zeta{l}",
+                   "B": "B{l}", "D": "B{l}", "W": "Omega{l}", "b": "beta{l}", "P": "P{l}",
+                   "Wbar": "Omega{l}_no_bias"},
+             a=r"\alpha{i}", A=r"\mathbf{{\alpha}}{i}", z=r"\zeta{i}", Z=r"\mathbf{{Z}}{i}",
+             W=r"\Omega{i}", Wbar=r"\bar{{\Omega}}{i}", b=r"\beta{i}", B=r"\mathcal{{B}}{i}",
+             D=r"\mathbf{{B}}{i}", P=r"\mathcal{{P}}{i}", x=r"\alpha^{{0}}", X=r"\mathbf{{X}}",
+             y=r"\rho", Y=r"\mathbf{{R}}", C=r"\mathcal{{C}}", E=r"\mathcal{{E}}", phi=r"\Phi"),
+    _profile("cs229", "^{{[{l}]}}", "seed 004 (z^{[l]}, a^{[l]}, delta^{[l]})",
+             a="a{i}", A="A{i}", z="z{i}", Z="Z{i}", W="W{i}", Wbar=r"\bar{{W}}{i}",
+             b="b{i}", B=r"\delta{i}", D=r"\Delta{i}", P=r"\frac{{\partial L}}{{\partial a{i}}}",
+             x="x", X="X", y="y", Y="Y", C=r"\mathcal{{L}}", E="J", phi="g"),
+    _profile("mines", "^{{({l})}}", "seed 002 (augmented bias, v^{(l)}, s^{(l)}, E^{(l)})",
+             code={"a": "v{l}", "A": "v{l}", "z": "s{l}", "Z": "s{l}", "B": "E{l}",
+                   "D": "E{l}", "W": "W{l}"},
+             a=r"\mathbf{{v}}{i}", A=r"V{i}", z=r"\mathbf{{s}}{i}", Z=r"S{i}",
+             W=r"\tilde{{W}}{i}", Wbar=r"W{i}", b=r"\omega_{{\cdot,0}}{i}", B=r"E{i}",
+             D=r"\mathbf{{E}}{i}", P=r"\frac{{d\delta}}{{d\mathbf{{v}}{i}}}", x=r"\mathbf{{x}}",
+             X=r"X", y=r"\mathbf{{y}}", Y=r"Y", C=r"\delta", E=r"\mathcal{{L}}",
+             phi=r"h"),
+    _profile("cmu", "_{{{l}}}", "seed 001 (z_i = f_i(w_i, z_{i-1}), J)",
+             code={"a": "z{l}", "A": "z{l}", "z": "s{l}", "Z": "s{l}", "W": "w{l}"},
+             a="z{i}", A="Z{i}", z="s{i}", Z="S{i}", W="w{i}", Wbar=r"\bar{{w}}{i}",
+             b="b{i}", B=r"\frac{{\partial J}}{{\partial s{i}}}",
+             D=r"\frac{{\partial J}}{{\partial S{i}}}", P=r"\frac{{\partial J}}{{\partial z{i}}}",
+             x="x", X="X", y="y", Y="Y", C=r"\ell", E="J", phi="g"),
+    _profile("durham", "_{{{l}}}", "seed 000 (x, y = f(x) = Wx + b, J_f)",
+             a="y{i}", A="Y{i}", z="u{i}", Z="U{i}", W="W{i}", Wbar=r"\bar{{W}}{i}",
+             b="b{i}", B=r"\delta{i}", D=r"\Delta{i}", P=r"J_{{f}}{i}", x="x", X="X",
+             y="t", Y="T", C="C", E="E", phi="f"),
+]}
+
+
+def get_profile(name: str | Profile, overrides: dict | None = None,
+                where: str | None = None) -> Profile:
+    """The profile called ``name`` (a key of :data:`PROFILES`), with optional overrides."""
+    if isinstance(name, Profile):
+        profile = name
+    elif name in PROFILES:
+        profile = PROFILES[name]
+    else:
+        raise UnknownName("notation profile", str(name), PROFILES, where)
+    return profile.override(overrides, where) if overrides else profile
+
+
+__all__ = ["Profile", "PROFILES", "KINDS", "get_profile"]
