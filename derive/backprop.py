@@ -188,31 +188,35 @@ class MLPDerivation(DerivationBase):
     def _run(self, params, X, Y):
         net = self.network
         X, Y = _check_batch(net, params, X, Y)
+        program, outputs, cost_symbol = self._batch_program()
         values = {}
         for name, symbols in net.params().items():
-            array = np.asarray(params[name], dtype=float)
-            for (r, c), symbol in np.ndenumerate(np.array(symbols, dtype=object)):
-                values[symbol] = array[r, c]
-        for i, symbol in enumerate(net.x):
-            values[symbol] = X[i]
-        for i, symbol in enumerate(net.y):
-            values[symbol] = Y[i]
-        cost_symbol = sp.Symbol("C", real=True)
-        program = Program(self.program.definitions + ((cost_symbol, net.cost()),))
-        wanted = {name: list(m) for name, m in self.gradients.items()}
-        flat = [e for entries in wanted.values() for e in entries]
-        outputs = [sp.Symbol(f"_g{i}", real=True) for i in range(len(flat))]
-        program = Program(program.definitions + tuple(zip(outputs, flat)))
+            values.update(zip(symbols, np.asarray(params[name], dtype=float).ravel()))
+        values.update(zip(net.x, X))
+        values.update(zip(net.y, Y))
         result = program.evaluate(values, outputs + [cost_symbol])
         reduce = np.mean if net.reduction == "mean" else np.sum
         N = X.shape[1]
+        table = np.empty((len(outputs), N))
+        for row, symbol in enumerate(outputs):
+            table[row] = result[symbol]                      # broadcasts constant entries
+        reduced = reduce(table, axis=1)
         grads, position = {}, 0
         for name, matrix in self.gradients.items():
-            entries = [reduce(np.broadcast_to(result[outputs[position + i]], (N,)))
-                       for i in range(len(matrix))]
-            grads[name] = np.array(entries, dtype=float).reshape(matrix.shape)
+            grads[name] = reduced[position:position + len(matrix)].reshape(matrix.shape)
             position += len(matrix)
         return grads, float(reduce(np.broadcast_to(result[cost_symbol], (N,))))
+
+    def _batch_program(self):
+        """The program extended by the cost C and every gradient entry (built once)."""
+        if self._compiled is None:
+            cost_symbol = sp.Symbol("C", real=True)
+            flat = [e for matrix in self.gradients.values() for e in matrix]
+            outputs = [sp.Symbol(f"_g{i}", real=True) for i in range(len(flat))]
+            program = Program(self.program.definitions + ((cost_symbol, self.network.cost()),)
+                              + tuple(zip(outputs, flat)))
+            self._compiled = (program, outputs, cost_symbol)
+        return self._compiled
 
 
 _DERIVATIVE_KINDS = {"dphi/dz", "df/da", "df/dw", "df/db", "dC/da", "dC/dz", "P", "dE/dw",

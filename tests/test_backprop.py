@@ -310,3 +310,41 @@ def test_term_index_jacobian_equals_sympy_diff():
     assert index.jacobian([c, b, a]) == sp.Matrix(outputs).jacobian([c, b, a])
     assert index.occurrences(b) == [0, 1, 2, 3]
     assert index.jacobian_rows([a])[5] == [1]
+
+
+# --- the compiled straight-line program -----------------------------------------------------
+
+def test_program_evaluate_compiles_once_and_honours_given_values():
+    import mpmath
+
+    x, y, u, v = sp.symbols("x y u v", real=True)
+    program = Program(((u, x * y), (v, u + sp.exp(x) / 2)))
+    assert program.evaluate({x: 2.0, y: 3.0}, [v])[v] == pytest.approx(6 + np.exp(2) / 2,
+                                                                       rel=1e-15)
+    # a given symbol is not recomputed, even though the program defines it
+    assert program.evaluate({x: 2.0, y: 3.0, u: 10.0}, [v])[v] == pytest.approx(
+        10 + np.exp(2) / 2, rel=1e-15)
+    batch = program.evaluate({x: np.array([0.0, 1.0]), y: np.array([5.0, 7.0])}, [u, v])
+    np.testing.assert_allclose(batch[v], [0.5, 7 + np.e / 2], rtol=1e-15)
+    with mpmath.workdps(15):              # digits=40 evaluates at 40 digits whatever the context
+        value = program.evaluate({x: mpmath.mpf(1), y: mpmath.mpf(1) / 4}, [v], digits=40)[v]
+    with mpmath.workdps(40):
+        assert abs(value - (mpmath.mpf(1) / 4 + mpmath.e / 2)) < mpmath.mpf(10) ** -35
+    with pytest.raises(KeyError, match="y"):
+        program.evaluate({x: 1.0}, [v])
+
+
+def test_evaluate_twice_with_new_values_matches_finite_differences():
+    sizes, acts, loss = [3, 4, 2], ["tanh", "sigmoid"], "bce"
+    net = derive.mlp(sizes, activations=acts, loss=loss)
+    d = derive.backprop(net)
+    rng = np.random.default_rng(11)
+    for N in (3, 6):                       # the second call reuses the compiled program
+        params = {name: rng.normal(size=shape) for name, shape in net.param_shapes().items()}
+        X = rng.normal(size=(sizes[0], N))
+        Y = reference.targets(net.loss.targets, sizes[-1], N, rng)
+        grads = d.evaluate(params, X, Y)
+        numeric = reference.central_differences(
+            lambda p: reference.batch_loss(p, X, Y, acts, loss, "rows"), params)
+        for name in params:
+            np.testing.assert_allclose(grads[name], numeric[name], rtol=1e-6, atol=1e-8)
