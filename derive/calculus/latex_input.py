@@ -35,7 +35,8 @@ import sympy as sp
 
 from ..activations import ACTIVATIONS
 from ..errors import BadInput
-from .matrix_input import Algebra, Namespace, known_functions, scalar_function
+from .matrix_input import (Algebra, Namespace, Unsized, known_functions, scalar_function,
+                           size_of)
 from .matrix_nodes import elementwise, is_matrix, is_one_by_one, prime_function, to_scalar
 
 _TOKEN = re.compile(r"""
@@ -51,6 +52,7 @@ _SIZING = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\big",
            r"\biggl", r"\biggr", r"\bigg", r"\Bigg", r"\mathopen", r"\mathclose"}
 _FONT = {r"\mathbf", r"\boldsymbol", r"\bm", r"\vec", r"\mathit", r"\mathrm", r"\mathsf",
          r"\bar", r"\hat", r"\tilde"}
+_BLACKBOARD = {r"\mathbb", r"\mathbbm", r"\mathds"}
 _NAMED = {r"\operatorname", r"\mathrm", r"\text", r"\textrm", r"\mathit", r"\operatorname*"}
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
           "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
@@ -170,10 +172,11 @@ class LatexReader:
     def read(self):
         if self.token.kind == "end":
             self.fail("the expression is empty")
+        start = self.token
         value = self.sum()
         if self.token.kind != "end":
             self.fail(f"unexpected {self.token.text!r}")
-        return value
+        return self.with_algebra_position(start, lambda: self.algebra.sized(value, self.text))
 
     def sum(self):
         start_token = self.token
@@ -346,7 +349,7 @@ class LatexReader:
         self.skip_sizing()
         self.expect("|", "a closing |")
         text = self.text[start.start:self.tokens[self.index - 2].end].strip()
-        if is_matrix(value) and not is_one_by_one(value):
+        if isinstance(value, Unsized) or is_matrix(value) and not is_one_by_one(value):
             return self.with_algebra_position(open_token, lambda: self.algebra.det(value, text))
         return sp.Abs(to_scalar(value))
 
@@ -385,10 +388,14 @@ class LatexReader:
         start = start or self.token
         if base is None:
             base = self.advance().text
+        head, sub = base, None
         if self.token.text == "_":
             self.advance()
             sub = self.group_text().replace(" ", "")
             base += f"_{sub}" if len(sub) == 1 else f"_{{{sub}}}"
+        if head == "I" and not self.declared(base):
+            # the identity: I (size from its neighbours) or I_n
+            return Unsized("identity") if sub is None else sp.Identity(self.size(sub, start))
         if self.token.text == "^" and self.peek().text == "{" and self.peek(2).text in "[(":
             self.advance()
             base += "^{" + self.group_text().replace(" ", "") + "}"
@@ -399,6 +406,22 @@ class LatexReader:
             exponent = self.sub_reader(group, caret).read()
             return self.algebra.apply(sp.exp, exponent)
         return self.namespace.lookup(base)
+
+    def declared(self, name: str) -> bool:
+        return name in self.namespace.shapes or name in self.namespace.scalars
+
+    def size(self, text: str, token: Token):
+        try:
+            return size_of(text.strip("{}"), self.where)
+        except BadInput:
+            self.fail(f"cannot read the size {text!r} (an integer or a name such as n)", token)
+
+    def ones(self, token: Token):
+        """1 or 1_n after \\mathbf{1}: the ones vector, sized by its subscript or context."""
+        if self.token.text == "_":
+            self.advance()
+            return sp.OneMatrix(self.size(self.group_text().replace(" ", ""), token), 1)
+        return Unsized("ones")
 
     def function_name(self) -> tuple[str, Token] | None:
         """(name, token) when the tokens at point name a function, else None (not consumed)."""
@@ -452,6 +475,20 @@ class LatexReader:
         named = self.function_name()
         if named is not None:
             return self.apply_function(*named)
+        bold_one = self.peek().text == "1" or [self.peek(k).text for k in (1, 2, 3)] == \
+            ["{", "1", "}"]
+        if token.text in _FONT | _BLACKBOARD and bold_one:
+            self.advance()
+            if self.advance().text == "{":
+                self.advance()
+                self.advance()
+            return self.ones(token)
+        if token.text in _BLACKBOARD and self.peek().text == "{" and self.peek(2).text == "I":
+            self.advance()
+            self.advance()
+            self.advance()
+            self.expect("}")
+            return self.name("I", token)
         if token.text in _FONT and self.peek().text == "{":
             self.advance()
             self.advance()

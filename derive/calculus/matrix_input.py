@@ -131,14 +131,47 @@ class Namespace:
         return symbol
 
 
+@dataclass(frozen=True)
+class Unsized:
+    """The identity I or the ones vector 1 written without a size: the reader takes the size
+    from the operand it meets (``x^T A x - I``, ``\\mathbf{1}^T y``).
+
+    ``kind`` is ``"identity"`` or ``"ones"``; ``row`` marks 1ᵀ; ``coeff`` a scalar factor.
+    """
+
+    kind: str
+    row: bool = False
+    coeff: sp.Expr = sp.S.One
+
+    def text(self) -> str:
+        name = "I" if self.kind == "identity" else ("1^T" if self.row else "1")
+        return name if self.coeff == 1 else f"{self.coeff} {name}"
+
+    def sized(self, rows, cols=None):
+        """The matrix, ``rows`` (× ``cols``) given by the context."""
+        if self.kind == "identity":
+            matrix = sp.Identity(rows)
+        else:
+            matrix = sp.OneMatrix(1, rows) if self.row else sp.OneMatrix(rows, 1)
+            if cols is not None:
+                matrix = sp.OneMatrix(rows, cols)
+        return matrix if self.coeff == 1 else sp.MatMul(self.coeff, matrix).doit(deep=False)
+
+
 def describe(value, text: str | None) -> str:
     """``'W a' (3×2)`` for error messages."""
+    if isinstance(value, Unsized):
+        return f"'{(text or value.text()).strip()}' (size not given)"
     shape = "scalar" if not is_matrix(value) else _fmt_shape(value.shape)
-    return f"{text.strip()!r} ({shape})" if text else f"{value} ({shape})"
+    return f"'{text.strip()}' ({shape})" if text else f"{value} ({shape})"
 
 
 class Algebra:
-    """Shape-checked construction of matrix expressions; ``ta``, ``tb`` are operand texts."""
+    """Shape-checked construction of matrix expressions; ``ta``, ``tb`` are operand texts.
+
+    An :class:`Unsized` operand (I, 1) takes its size from the other operand; a scalar added
+    to a vector is that scalar times the ones vector (1 − y).
+    """
 
     def __init__(self, where: str | None = None):
         self.where = where
@@ -146,7 +179,46 @@ class Algebra:
     def fail(self, message: str):
         raise BadInput(message, self.where)
 
+    def sized(self, value, text=None):
+        """``value``, which must not be an :class:`Unsized` (whose size nothing fixes here)."""
+        if isinstance(value, Unsized):
+            hint = "I_n" if value.kind == "identity" else "\\mathbf{1}_n"
+            self.fail(f"cannot tell the size of {describe(value, text)} here; write it with "
+                      f"its size, e.g. {hint}")
+        return value
+
+    def _fit_product(self, a, b, ta, tb):
+        """Sizes for Unsized factors of a product a b, from the other factor."""
+        if isinstance(a, Unsized) and isinstance(b, Unsized):
+            self.sized(a, ta)
+        if isinstance(a, Unsized):
+            if not is_matrix(b):
+                return Unsized(a.kind, a.row, a.coeff * b), None
+            if a.kind == "identity" or a.row:
+                return a.sized(b.shape[0]), b
+            self.sized(a, ta)                        # 1 (k×1) times b: k is not fixed
+        if isinstance(b, Unsized):
+            if not is_matrix(a):
+                return Unsized(b.kind, b.row, b.coeff * a), None
+            if b.kind == "identity" or not b.row:
+                return a, b.sized(a.shape[1])
+            self.sized(b, tb)
+        return a, b
+
+    def _fit_alike(self, a, b, ta, tb):
+        """Sizes for Unsized terms of a sum or Hadamard product, from the other term."""
+        if isinstance(a, Unsized) and isinstance(b, Unsized):
+            self.sized(a, ta)
+        if isinstance(a, Unsized) and is_matrix(b):
+            return (a.sized(b.shape[0], None if a.kind == "identity" else b.shape[1]), b)
+        if isinstance(b, Unsized) and is_matrix(a):
+            return (a, b.sized(a.shape[0], None if b.kind == "identity" else a.shape[1]))
+        return self.sized(a, ta), self.sized(b, tb)
+
     def mul(self, a, b, ta=None, tb=None):
+        a, b = self._fit_product(a, b, ta, tb)
+        if b is None:
+            return a
         if not is_matrix(a) or not is_matrix(b):
             if not is_matrix(a) and not is_matrix(b):
                 return a * b
@@ -162,33 +234,45 @@ class Algebra:
 
     def add(self, a, b, ta=None, tb=None, sign=1):
         b = b if sign == 1 else self.neg(b)
+        a, b = self._fit_alike(a, b, ta, tb)
         if is_matrix(a) and is_matrix(b):
             if a.shape != b.shape:
                 verb = "add" if sign == 1 else "subtract"
                 self.fail(f"cannot {verb} {describe(a, ta)} and {describe(b, tb)}: "
                           "shapes differ")
             return sp.MatAdd(a, b).doit(deep=False)
-        for value, text in ((a, ta), (b, tb)):
+        for value, other in ((a, b), (b, a)):
             if is_matrix(value) and not is_one_by_one(value):
-                other = (b, tb) if value is a else (a, ta)
-                self.fail(f"cannot add {describe(value, text)} and the scalar "
-                          f"{describe(*other)}")
+                if value.shape[0] == 1 or value.shape[1] == 1:
+                    # 1 − y for a vector y: the scalar times the ones vector
+                    ones = sp.OneMatrix(*value.shape)
+                    spread = ones if other == 1 else sp.MatMul(other, ones).doit(deep=False)
+                    return sp.MatAdd(value, spread).doit(deep=False)
+                text_value, text_other = (ta, tb) if value is a else (tb, ta)
+                self.fail(f"cannot add {describe(value, text_value)} and the scalar "
+                          f"{describe(other, text_other)} (for c I or c 1 1^T write it so)")
         return to_scalar(a) + to_scalar(b)
 
     def neg(self, a):
+        if isinstance(a, Unsized):
+            return Unsized(a.kind, a.row, -a.coeff)
         return sp.MatMul(-1, a).doit(deep=False) if is_matrix(a) else -a
 
     def div(self, a, b, ta=None, tb=None):
+        self.sized(b, tb)
         if is_matrix(b):
             if not is_one_by_one(b):
                 self.fail(f"cannot divide by the matrix {describe(b, tb)}; multiply by its "
                           "inverse instead")
             b = to_scalar(b)
+        if isinstance(a, Unsized):
+            return Unsized(a.kind, a.row, a.coeff / b)
         if is_matrix(a):
             return sp.MatMul(1 / b, a).doit(deep=False)
         return a / b
 
     def power(self, a, k, ta=None):
+        self.sized(a, ta)
         if not is_matrix(a):
             return a ** k
         if is_one_by_one(a):
@@ -203,9 +287,12 @@ class Algebra:
         return sp.MatPow(a, k).doit(deep=False) if k != 1 else a
 
     def transpose(self, a):
+        if isinstance(a, Unsized):
+            return a if a.kind == "identity" else Unsized(a.kind, not a.row, a.coeff)
         return sp.Transpose(a) if is_matrix(a) else a
 
     def inverse(self, a, ta=None):
+        self.sized(a, ta)
         if not is_matrix(a):
             return 1 / a
         if a.shape[0] != a.shape[1]:
@@ -213,6 +300,7 @@ class Algebra:
         return sp.Inverse(a)
 
     def hadamard(self, a, b, ta=None, tb=None):
+        a, b = self._fit_alike(a, b, ta, tb)
         if not is_matrix(a) or not is_matrix(b):
             return self.mul(a, b, ta, tb)
         if a.shape != b.shape:
@@ -225,18 +313,21 @@ class Algebra:
             self.fail(f"{what} needs a square matrix, got {describe(a, ta)}")
 
     def trace(self, a, ta=None):
+        self.sized(a, ta)
         if not is_matrix(a):
             return a
         self.square_matrix(a, ta, "the trace")
         return sp.Trace(a)
 
     def det(self, a, ta=None):
+        self.sized(a, ta)
         if not is_matrix(a):
             return a
         self.square_matrix(a, ta, "the determinant")
         return sp.Determinant(a)
 
     def norm(self, a, kind=None, ta=None):
+        self.sized(a, ta)
         if not is_matrix(a):
             return sp.Abs(a)
         vector = a.shape[0] == 1 or a.shape[1] == 1
@@ -248,6 +339,7 @@ class Algebra:
         return MatNorm(a)
 
     def diag(self, a, ta=None):
+        self.sized(a, ta)
         if not is_matrix(a):
             return a
         if a.shape[1] == 1:
@@ -258,11 +350,13 @@ class Algebra:
         return sp.DiagonalOf(a)
 
     def softmax(self, a, ta=None):
+        self.sized(a, ta)
         if not is_column(a):
             self.fail(f"softmax needs a column vector, got {describe(a, ta)}")
         return Softmax(a)
 
     def logsumexp(self, a, ta=None):
+        self.sized(a, ta)
         if not is_column(a):
             self.fail(f"logsumexp needs a column vector, got {describe(a, ta)}")
         return LogSumExp(a)
@@ -270,6 +364,7 @@ class Algebra:
     def apply(self, function, a, ta=None):
         """A function of one variable: of a scalar (or 1×1) it is a scalar; of a matrix it
         applies entrywise."""
+        self.sized(a, ta)
         if not is_matrix(a):
             return function(a)
         if is_one_by_one(a):
@@ -469,4 +564,4 @@ def read_expression(text: str, namespace: Namespace, where: str | None = "EXPR")
 
 
 __all__ = ["Namespace", "Algebra", "parse_shape_spec", "read_expression", "size_of",
-           "looks_like_sympy", "SympySyntaxReader", "known_functions", "DEFAULT_SIZE", "AsScalar"]
+           "looks_like_sympy", "SympySyntaxReader", "known_functions", "Unsized", "DEFAULT_SIZE", "AsScalar"]

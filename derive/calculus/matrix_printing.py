@@ -259,12 +259,17 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
         z = self._print(expr.vector)
         return f"(np.max({z}) + np.log(np.sum(np.exp({z} - np.max({z})))))"
 
+    # An activation prints as its explicit formula, which is an operation, not an atom:
+    # parenthesised, so that σ(z)**2 and 1/σ(z) keep their meaning.
+    def _print_ActivationFunction(self, expr):
+        return f"({self._print(expr.explicit())})"
+
     def _print_ActivationPrime(self, expr):
-        return self._print(expr.explicit())
+        return f"({self._print(expr.explicit())})"
 
     def _print_Function(self, expr):
-        if isinstance(expr, ActivationPrime):
-            return self._print(expr.explicit())
+        if isinstance(expr, (ActivationPrime, ActivationFunction)):
+            return f"({self._print(expr.explicit())})"
         return super()._print_Function(expr)
 
     def _print_ElementwiseApplyFunction(self, expr):

@@ -34,6 +34,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from ..errors import BadInput
+from .entrywise import simplify_entrywise
 from .matrix_nodes import (AsScalar, LogSumExp, MatNorm, Softmax, elementwise,
                            elementwise_derivative, is_column, is_matrix, is_one_by_one, is_row,
                            shape_of, to_scalar)
@@ -122,7 +123,11 @@ def transpose(expr, symmetric=frozenset(), entrywise=False):
     if isinstance(expr, sp.HadamardProduct) and entrywise:
         return sp.HadamardProduct(*[transpose(t, symmetric) for t in expr.args])
     if isinstance(expr, sp.Inverse):
-        return sp.Inverse(transpose(expr.arg, symmetric))
+        # X⁻ᵀ = (Xᵀ)⁻¹, but (AXB)⁻ᵀ stays whole rather than (BᵀXᵀAᵀ)⁻¹.
+        inner = transpose(expr.arg, symmetric, entrywise)
+        if _count_transposes(inner) <= _count_transposes(expr.arg) + 1:
+            return sp.Inverse(inner)
+        return sp.Transpose(expr)
     if isinstance(expr, sp.MatPow):
         return sp.MatPow(transpose(expr.base, symmetric), expr.exp)
     if isinstance(expr, ElementwiseApplyFunction) and entrywise:
@@ -397,6 +402,10 @@ def diagonal_of(G):
     if isinstance(G, sp.DiagMatrix):
         v = G.args[0]
         return v if is_column(v) else transpose(v)
+    if isinstance(G, sp.Identity):
+        return sp.OneMatrix(G.shape[0], 1)
+    if isinstance(G, sp.Transpose):
+        return diagonal_of(G.arg)                  # diag(Mᵀ) = diag(M)
     return sp.DiagonalOf(G)
 
 
@@ -601,10 +610,20 @@ class _Tidier:
         factored = pull_common_coefficient(collected)
         if factored != collected:
             self.steps.append(Step("common factor: c A + c B = c (A + B)", collected, factored))
-        return factored
+        return self.entrywise(factored)
 
     def visit_HadamardProduct(self, expr):
-        return hadamard(*[self.visit(a) for a in expr.args])
+        return self.entrywise(hadamard(*[self.visit(a) for a in expr.args]))
+
+    def entrywise(self, expr):
+        simpler = simplify_entrywise(expr)
+        if simpler != expr:
+            self.steps.append(Step("entrywise algebra (Φ' written out, terms cancelled)", expr,
+                                   simpler))
+        return simpler
+
+    def visit_DiagonalOf(self, expr):
+        return diagonal_of(self.visit(expr.arg))
 
     def visit_MatPow(self, expr):
         return sp.MatPow(self.visit(expr.base), expr.exp).doit(deep=False)
@@ -618,7 +637,11 @@ def _split(term):
 
 
 def collect_factors(terms: list):
-    """Σ terms with the most frequent common trailing (then leading) factor pulled out."""
+    """Σ terms with the most frequent common trailing (then leading) factor pulled out.
+
+    A term that is the factor itself (times a scalar) joins the group as c I:
+    (xᵀx) Aᵀ + 2 x xᵀ Aᵀ = ((xᵀx) I + 2 x xᵀ) Aᵀ.
+    """
     if len(terms) < 2:
         return madd(*terms)
     parts = [_split(t) for t in terms]
@@ -627,6 +650,9 @@ def collect_factors(terms: list):
         for coeff, factors in parts:
             if len(factors) >= 2:
                 counts[factors[side]] += 1
+        for coeff, factors in parts:
+            if len(factors) == 1 and counts[factors[0]]:
+                counts[factors[0]] += 1
         candidates = [k for k, n in counts.items() if n >= 2]
         if not candidates:
             continue
@@ -636,32 +662,60 @@ def collect_factors(terms: list):
             if len(factors) >= 2 and factors[side] == best:
                 rest = factors[:-1] if side == -1 else factors[1:]
                 grouped.append(mm(coeff, *rest))
+            elif len(factors) == 1 and factors[0] == best:
+                grouped.append(mm(coeff, sp.Identity(best.shape[0 if side == -1 else 1])))
             else:
                 others.append(term)
-        inside = collect_factors(grouped)
+        inside = pull_common_coefficient(collect_factors(grouped))
         product = mm(inside, best) if side == -1 else mm(best, inside)
         return madd(product, *([collect_factors(others)] if others else []))
     return madd(*terms)
 
 
+def _scalar_factors(coeff) -> tuple:
+    """(rational, {base: exponent}) of a scalar coefficient."""
+    number, rest = sp.sympify(coeff).as_coeff_Mul()
+    powers: dict = {}
+    for factor in (sp.Mul.make_args(rest) if rest != 1 else ()):
+        base, exponent = factor.as_base_exp()
+        powers[base] = powers.get(base, 0) + exponent
+    return number, powers
+
+
+def _shared_powers(first: dict, second: dict) -> dict:
+    """The factors two coefficients share: b^min(e1, e2) when both exponents have one sign."""
+    shared = {}
+    for base, e1 in first.items():
+        e2 = second.get(base)
+        if e2 is None or not (e1.is_Rational and e2.is_Rational) or (e1 > 0) != (e2 > 0):
+            if e2 is not None and e1 == e2:
+                shared[base] = e1
+            continue
+        shared[base] = min(e1, e2) if e1 > 0 else max(e1, e2)
+    return shared
+
+
 def pull_common_coefficient(expr):
-    """c A + c B → c (A + B) for the largest rational c common to every term of a sum of
-    matrices (negative when every term is negative): 2 x − 2 a = 2 (x − a)."""
+    """c A + c B → c (A + B) for the scalar c common to every term of a sum of matrices: the
+    largest common rational (negative when every term is negative) times the powers every
+    coefficient shares; 2 x − 2 a = 2 (x − a), e^s A + e^s Aᵀ = e^s (A + Aᵀ)."""
     if not isinstance(expr, sp.MatAdd):
         return expr
-    coefficients = []
+    numbers, shared = [], None
     for term in expr.args:
-        coeff, _ = _split(term)
-        number, _ = sp.sympify(coeff).as_coeff_Mul()
+        number, powers = _scalar_factors(_split(term)[0])
         if not number.is_Rational:
             return expr
-        coefficients.append(number)
-    common = coefficients[0]
-    for number in coefficients[1:]:
+        numbers.append(number)
+        shared = powers if shared is None else _shared_powers(shared, powers)
+    common = numbers[0]
+    for number in numbers[1:]:
         common = sp.gcd(common, number)
     common = abs(common)
-    if all(number < 0 for number in coefficients):
+    if all(number < 0 for number in numbers):
         common = -common
+    common = common * sp.Mul(*[base ** exponent for base, exponent in sorted(
+        shared.items(), key=lambda item: sp.default_sort_key(item[0]))])
     if common == 1:
         return expr
     return mm(common, madd(*[mm(1 / common, term) for term in expr.args]))
