@@ -456,10 +456,11 @@ def _simplify(expr: sp.Expr, output: Dense, net: Network) -> sp.Expr:
 def _check_output_signal(raw, simplified, output: Dense, net: Network) -> str:
     """Check the simplified ∂C/∂ζ^L against the unsimplified product, with a^L = Φ(ζ^L).
 
-    Both sides are expressions of a^L and y.  When their difference cancels to zero as a
-    rational function of a^L and y (on the simplex for simplex targets), they are equal for
-    every a^L, so in particular for a^L = Φ(ζ^L); otherwise a^L = Φ(ζ^L) is substituted and
-    the two are compared by :func:`derive.registry.equal_everywhere`.
+    Both sides are expressions of a^L and y.  When their difference, brought over a common
+    denominator, has a numerator that expands to zero (on the simplex for simplex targets),
+    they are equal for every a^L where defined, so in particular for a^L = Φ(ζ^L); otherwise
+    a^L = Φ(ζ^L) is substituted and the two are compared by
+    :func:`derive.registry.equal_everywhere`.
     """
     from .activations import expand_activations
 
@@ -468,9 +469,10 @@ def _check_output_signal(raw, simplified, output: Dense, net: Network) -> str:
         *head, last = net.y
         simplex[last] = 1 - sp.Add(*head)
     domain = " on the simplex sum_k y_k = 1" if simplex else ""
-    if all(sp.cancel((r - s).xreplace(simplex)) == 0 for r, s in zip(raw, simplified)):
+    if all(sp.expand(sp.numer(sp.together((r - s).xreplace(simplex)))) == 0
+           for r, s in zip(raw, simplified)):
         return (f"equal to dC/da . dPhi/dz for every a, so with a = Phi(z){domain} "
-                "(exact: the difference cancels as a rational function of a and y)")
+                "(exact: over a common denominator the difference expands to zero)")
     outputs = expand_activations(output.phi)
     substitution = {**dict(zip(output.a, outputs)), **simplex}
     variables = list(output.z) + list(net.y)

@@ -48,6 +48,14 @@ def _symbols(prefix: str, rows: int, cols: int | None = None, col_start: int = 1
                      lambda i, j: sp.Symbol(f"{prefix}_{i + 1}_{j + col_start}", real=True))
 
 
+def _affine(W: sp.Matrix, inputs: sp.Matrix, b: sp.Matrix | None) -> sp.Matrix:
+    """W·inputs (+ b) as a column, each entry one sum (no pairwise partial sums)."""
+    entries = [sp.Add(*[W[i, c] * inputs[c] for c in range(W.cols)],
+                      *([b[i]] if b is not None else []))
+               for i in range(W.rows)]
+    return sp.Matrix(W.rows, 1, entries)
+
+
 @dataclass(frozen=True)
 class Dense:
     """Layer j: ζ = ψ(a^{j-1}, W^j, b^j), a^j = Φ(ζ).
@@ -90,13 +98,13 @@ class Dense:
         z, a = _symbols(f"z{index}", n_out), _symbols(f"a{index}", n_out)
         if convention == "rows":
             W, b = _symbols(f"W{index}", n_out, n_in), _symbols(f"b{index}", n_out)
-            psi = W * inputs + b
+            psi = _affine(W, inputs, b)
         elif convention == "columns":
             W, b = _symbols(f"W{index}", n_in, n_out), _symbols(f"b{index}", n_out)
-            psi = W.T * inputs + b
+            psi = _affine(W.T, inputs, b)
         elif convention == "augmented":
             W, b = _symbols(f"W{index}", n_out, n_in + 1, col_start=0), None
-            psi = W * sp.Matrix([[sp.S.One]]).col_join(inputs)
+            psi = _affine(W, sp.Matrix([[sp.S.One]]).col_join(inputs), None)
         else:
             raise BadInput(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
         return cls(index=index, n_in=n_in, n_out=n_out, convention=convention,
