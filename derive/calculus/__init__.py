@@ -13,8 +13,12 @@ from .concrete import concrete_jacobian
 from .result import LAYOUTS, JacobianResult
 
 
-def jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(), symmetric=()):
+def jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(), symmetric=(),
+             vec: bool = False):
     """∂expr/∂wrt in ``layout`` ("numerator" or "denominator"); see SPEC §3.1 and §5a.
+
+    Explicit SymPy matrices go to :func:`concrete_jacobian`; strings and matrix expressions to
+    :func:`~derive.calculus.matrix.matrix_jacobian` (``vec=True``: d vec(Y)/d vec(X)).
 
     >>> import sympy as sp
     >>> x1, x2 = sp.symbols("x1 x2", real=True)
@@ -24,12 +28,12 @@ def jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(), symm
     [   0, 2*x2]])
     """
     concrete = isinstance(expr, (sp.MatrixBase, sp.Expr)) and not isinstance(expr, sp.MatrixExpr)
-    if concrete and not isinstance(wrt, str):
+    if concrete and not isinstance(wrt, str) and not vec:
         return concrete_jacobian(expr, wrt, layout)
     from .matrix import matrix_jacobian
 
     return matrix_jacobian(expr, wrt, layout=layout, shapes=shapes, scalars=scalars,
-                           symmetric=symmetric)
+                           symmetric=symmetric, vec=vec)
 
 
 __all__ = ["jacobian", "concrete_jacobian", "JacobianResult", "LAYOUTS"]

@@ -43,12 +43,18 @@ class _Scalarizer:
         return self.atoms[matrix]
 
     def scalar(self, coeff) -> sp.Expr:
-        def opaque(node):
-            if node not in self.scalars:
-                self.scalars[node] = sp.Dummy(f"c{len(self.scalars)}", real=True)
-            return self.scalars[node]
-        return sp.sympify(coeff).replace(
-            lambda node: type(node).__name__ in _SCALAR_NODES, opaque)
+        """``coeff`` with its outermost scalar nodes (vᵀAv, ‖x‖, det X, …) as symbols."""
+        coeff = sp.sympify(coeff)
+        mapping, stack = {}, [coeff]
+        while stack:
+            node = stack.pop()
+            if type(node).__name__ in _SCALAR_NODES:
+                if node not in self.scalars:
+                    self.scalars[node] = sp.Dummy(f"c{len(self.scalars)}", real=True)
+                mapping[node] = self.scalars[node]
+            else:
+                stack.extend(node.args)
+        return coeff.xreplace(mapping)
 
     def to_scalar(self, expr) -> sp.Expr:
         if isinstance(expr, sp.MatAdd):

@@ -45,6 +45,7 @@ _TOKEN = re.compile(r"""
   | (?P<command>\\[A-Za-z]+)
   | (?P<number>[0-9]+(?:\.[0-9]+)?)
   | (?P<letter>[A-Za-z])
+  | (?P<escaped>\\_)
   | (?P<symbol>[-+*/^_()\[\]{}|',.&=])
 """, re.VERBOSE)
 
@@ -82,7 +83,9 @@ def tokenize(text: str, where: str | None = "EXPR") -> list[Token]:
             raise BadInput(marked(text, position, f"unexpected character {text[position]!r}"),
                            where)
         kind = match.lastgroup
-        if kind != "space":
+        if kind == "escaped":            # \_ inside a name: leaky\_relu
+            tokens.append(Token("symbol", "_", match.start(), match.end()))
+        elif kind != "space":
             tokens.append(Token(kind, match.group(), match.start(), match.end()))
         position = match.end()
     tokens.append(Token("end", "", len(text), len(text)))

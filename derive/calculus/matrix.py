@@ -131,7 +131,7 @@ def _upstream_symbol(rows, taken: set) -> sp.MatrixSymbol:
 
 
 def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(),
-                    symmetric=()) -> MatrixJacobianResult:
+                    symmetric=(), vec: bool = False) -> MatrixJacobianResult:
     r"""∂expr/∂wrt in closed matrix form, in ``layout``.
 
     Parameters
@@ -150,6 +150,10 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
         Names that are real scalars.
     symmetric : sequence of str or MatrixSymbol
         Square matrices known to equal their transpose.
+    vec : bool
+        The vec convention (:mod:`.vec`): d vec(Y)/d vec(X), rc × pq for Y r×c and X p×q in
+        numerator layout (its transpose in denominator layout), with Kronecker products.  Any
+        EXPR and variable; needed when the derivative is a tensor of order 3 or 4.
 
     Returns
     -------
@@ -160,8 +164,8 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
     Raises
     ------
     BadInput
-        Unreadable EXPR, operands of incompatible shapes, or a derivative that is a tensor of
-        order 3 or 4 (a matrix-valued expression, or a vector by a matrix).
+        Unreadable EXPR, operands of incompatible shapes, or (without ``vec``) a derivative
+        that is a tensor of order 3 or 4 (a matrix-valued expression, or a vector by a matrix).
 
     Examples
     --------
@@ -171,6 +175,9 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
     2*v.T*A
     >>> matrix_jacobian(r"\sigma(W x + b)", "x", shapes={"W": ("m", "n"), "b": ("m", 1)}).shape
     (m, n)
+    >>> matrix_jacobian("A X B", "X", shapes={"A": (2, 3), "X": (3, 4), "B": (4, 5)},
+    ...                 vec=True).expr
+    KroneckerProduct(B.T, A)
     """
     check_layout(layout)
     expr, namespace = _prepare(expr, shapes, scalars)
@@ -184,7 +191,21 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
     scalar_var = not is_matrix(variable) or var_shape == (1, 1)
     vector_var = scalar_var or is_vector(variable)
 
-    if scalar_out:
+    if vec:
+        from .vec import vec_jacobian
+
+        jacobian = vec_jacobian(expr, variable, steps)
+        rows, cols = out_rows * out_cols, var_shape[0] * var_shape[1]
+        shape = (rows, cols) if layout == "numerator" else (cols, rows)
+        if jacobian is None:
+            result = None
+        else:
+            jacobian = tidy(jacobian, sym, steps, hadamard_form=False)
+            result = jacobian if layout == "numerator" else \
+                tidy(transpose(jacobian, sym), sym, steps, hadamard_form=False)
+        notes.append("vec convention: d vec(EXPR) / d vec(" + str(variable) + "), columns "
+                     "stacked" + ("" if layout == "numerator" else ", transposed (denominator)"))
+    elif scalar_out:
         gradient = backpropagate(expr, sp.S.One, variable, steps)
         grad_shape = var_shape
         if gradient is None:
@@ -198,8 +219,8 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
         if not vector_var:
             raise BadInput(f"EXPR is a vector ({_shape_text((out_rows, out_cols))}) and "
                            f"{variable} is a {_shape_text(var_shape)} matrix: the derivative is "
-                           "a 3-tensor; differentiate a scalar function of EXPR, or by a column "
-                           "of the matrix")
+                           "a 3-tensor; ask for d vec(EXPR)/d vec(" + str(variable) + ") with "
+                           "--vec (vec=True), or differentiate a scalar function of EXPR")
         column = expr if is_column(expr) else transpose(expr)
         m = column.shape[0]
         n = var_shape[0] * var_shape[1]
@@ -219,10 +240,11 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
         n = n_rows if not scalar_var else 1
         shape = (m, n) if layout == "numerator" else (n, m)
     else:
+        order = 3 if scalar_var or is_vector(variable) else 4
         raise BadInput(f"EXPR is a {_shape_text((out_rows, out_cols))} matrix: its derivative "
-                       f"with respect to {variable} ({_shape_text(var_shape)}) is a tensor of "
-                       f"order {3 if scalar_var or is_vector(variable) else 4}; differentiate a "
-                       "scalar function of it (a trace, a norm) or a column, or use vjp()")
+                       f"with respect to {variable} ({_shape_text(var_shape)}) is a "
+                       f"{order}-tensor; ask for d vec(EXPR)/d vec({variable}) with --vec "
+                       "(vec=True), or differentiate a scalar function of it (a trace, a norm)")
 
     shape = tuple(sp.sympify(s) if not isinstance(s, int) else s for s in shape)
     shape = tuple(int(s) if getattr(s, "is_Integer", False) else s for s in shape)
@@ -230,6 +252,11 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
         result = sp.ZeroMatrix(*shape)
         notes.append(f"EXPR does not depend on {variable}: the result is the zero matrix "
                      f"({_shape_text(shape)})")
+    elif not is_matrix(result) and result == 0 and shape != (1, 1):
+        result = sp.ZeroMatrix(*shape)          # e.g. a step function: Φ' = 0 off its kinks
+        notes.append(f"the derivative is zero wherever it exists ({_shape_text(shape)})")
+    if not is_matrix(result) and shape != (1, 1):
+        raise AssertionError(f"internal error: scalar result {result} for shape {shape}")
     if is_matrix(result) and tuple(result.shape) != shape:
         raise AssertionError(f"internal error: result shape {result.shape} != {shape}")
     if sym:

@@ -409,11 +409,22 @@ def known_functions() -> str:
             + ", and any SymPy function of one variable (sin, cosh, erf, ...)")
 
 
-def looks_like_sympy(text: str) -> bool:
-    """SymPy syntax uses ``*``, ``.T`` or ``applyfunc`` and no LaTeX markup."""
+def looks_like_sympy(text: str, namespace: Namespace | None = None) -> bool:
+    """SymPy syntax: no LaTeX markup (``\\``, ``^``, braces) and a valid Python expression
+    (``v.T*A*v``, ``hadamard_product(x, b)``; LaTeX juxtaposition ``A v`` is not Python) whose
+    calls call functions, not variables (``A (x)`` is the LaTeX product A x)."""
     if any(ch in text for ch in "\\^{}"):
         return False
-    return "*" in text or ".T" in text or "applyfunc" in text or "@" in text or ".I" in text
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    declared = set(namespace.shapes) | set(namespace.scalars) if namespace else set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                (len(node.func.id) == 1 or node.func.id in declared):
+            return False
+    return True
 
 
 class SympySyntaxReader:
@@ -556,7 +567,7 @@ def read_expression(text: str, namespace: Namespace, where: str | None = "EXPR")
     """An EXPR string in SymPy syntax or LaTeX → a SymPy (matrix) expression."""
     if not isinstance(text, str) or not text.strip():
         raise BadInput("the expression is empty", where)
-    if looks_like_sympy(text):
+    if looks_like_sympy(text, namespace):
         return SympySyntaxReader(text, namespace, where).read()
     from .latex_input import read_latex
 

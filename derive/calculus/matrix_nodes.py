@@ -152,6 +152,46 @@ class Softmax(sp.MatrixExpr):
         raise NotImplementedError("softmax entries are not formed symbolically")
 
 
+class Vec(sp.MatrixExpr):
+    """vec(M): the columns of M (r×c) stacked into one column, rc×1."""
+
+    def __new__(cls, matrix):
+        return sp.MatrixExpr.__new__(cls, matrix)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        rows, cols = self.args[0].shape
+        return (rows * cols, sp.S.One)
+
+    def _entry(self, i, j, **kwargs):
+        rows = self.args[0].shape[0]
+        return self.args[0][i % rows, i // rows]
+
+
+class CommutationMatrix(sp.MatrixExpr):
+    """K_{r,c}: the rc×rc permutation with K_{r,c} vec(A) = vec(Aᵀ) for every r×c matrix A."""
+
+    def __new__(cls, rows, cols):
+        return sp.MatrixExpr.__new__(cls, sp.sympify(rows), sp.sympify(cols))
+
+    @property
+    def shape(self):
+        rows, cols = self.args
+        return (rows * cols, rows * cols)
+
+    def _eval_transpose(self):
+        return CommutationMatrix(self.args[1], self.args[0])
+
+    def _entry(self, i, j, **kwargs):
+        rows, cols = self.args
+        # row i = b + a c holds vec(Aᵀ)'s entry A[a, b], which vec(A) keeps at a + b r
+        return sp.KroneckerDelta(j, (i // cols) + (i % cols) * rows)
+
+
 class ActivationPrime(sp.Function):
     """Base of Φ' functions: ``prime_function(sigmoid)(z)`` prints σ'(z), evaluates Φ'."""
 
@@ -242,7 +282,7 @@ def elementwise_derivative(node: ElementwiseApplyFunction):
     return elementwise(derivative, node.expr)
 
 
-__all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "ActivationPrime", "prime_function",
+__all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "Vec", "CommutationMatrix", "ActivationPrime", "prime_function",
            "elementwise", "canonical_lambda", "elementwise_derivative", "lambda_head", "scalar_derivative",
            "to_scalar", "is_matrix", "shape_of", "is_column", "is_row", "is_vector",
            "is_one_by_one"]

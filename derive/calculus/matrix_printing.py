@@ -25,7 +25,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..activations import ActivationFunction
 from ..printing.numpy_printer import NumpyCodePrinter
-from .matrix_nodes import ActivationPrime, Softmax, is_matrix
+from .matrix_nodes import ActivationPrime, AsScalar, Softmax, Vec, is_matrix
 
 _PLACEHOLDER = "XARGPLACEHOLDERX"
 
@@ -96,7 +96,8 @@ class MatrixLatexPrinter(LatexPrinter):
 
     def _print_Transpose(self, expr):
         arg = expr.arg
-        if isinstance(arg, (Softmax, ElementwiseApplyFunction, sp.DiagMatrix, sp.DiagonalOf)):
+        if isinstance(arg, (Softmax, ElementwiseApplyFunction, sp.DiagMatrix, sp.DiagonalOf,
+                            Vec)):
             return f"{self._print(arg)}^{{T}}"
         if isinstance(arg, sp.OneMatrix):
             return r"\mathbf{1}^{T}"
@@ -110,12 +111,21 @@ class MatrixLatexPrinter(LatexPrinter):
 
     def _print_MatMul(self, expr):
         coeff, factors = expr.as_coeff_matrices()
-        numer, denom = sp.fraction(coeff)
+        numer, denom = sp.fraction(coeff, exact=True)
         if denom == 1 or not factors:
             return super()._print_MatMul(expr)
         top = self._print(sp.MatMul(numer, *factors).doit(deep=False)) if numer != 1 or \
             len(factors) > 1 else self._print(factors[0])
-        return rf"\frac{{{top}}}{{{self._print(denom)}}}"
+        bottom = self._print(denom.matrix if isinstance(denom, AsScalar) else denom)
+        return rf"\frac{{{top}}}{{{bottom}}}"
+
+    def _print_exp(self, expr, exp=None):
+        arg = expr.args[0]
+        if exp is None and (isinstance(arg, AsScalar) or arg.could_extract_minus_sign() and
+                            isinstance(-arg, AsScalar)):
+            inner = self._print(arg.matrix if isinstance(arg, AsScalar) else (-arg).matrix)
+            return f"e^{{{inner}}}" if isinstance(arg, AsScalar) else f"e^{{- {inner}}}"
+        return super()._print_exp(expr, exp)
 
     def _print_AsScalar(self, expr):
         inner = self._print(expr.matrix)
@@ -135,6 +145,13 @@ class MatrixLatexPrinter(LatexPrinter):
 
     def _print_DiagMatrix(self, expr):
         return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_Vec(self, expr):
+        return rf"\operatorname{{vec}}\left({self._print(expr.arg)}\right)"
+
+    def _print_CommutationMatrix(self, expr):
+        rows, cols = expr.args
+        return f"K_{{{self._print(rows)},{self._print(cols)}}}"
 
     def _print_Identity(self, expr):
         return f"I_{{{self._print(expr.shape[0])}}}"
@@ -243,6 +260,21 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
 
     def _print_DiagonalOf(self, expr):
         return f"np.diag({self._print(expr.args[0])})[:, None]"
+
+    def _print_KroneckerProduct(self, expr):
+        text = self._print(expr.args[0])
+        for factor in expr.args[1:]:
+            text = f"np.kron({text}, {self._print(factor)})"
+        return text
+
+    def _print_Vec(self, expr):
+        return f'np.reshape({self._print(expr.arg)}, (-1, 1), order="F")'
+
+    def _print_CommutationMatrix(self, expr):
+        rows, cols = (self._dim(s) for s in expr.args)
+        # row b + a c of K picks entry a + b r of vec(A): the F-order index of (a, b)
+        return (f"np.eye({rows}*{cols})[np.arange({rows}*{cols}).reshape(({rows}, {cols}), "
+                f'order="F").ravel()]')
 
     # nodes of our own
     def _print_AsScalar(self, expr):

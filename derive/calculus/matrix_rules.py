@@ -32,12 +32,13 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.kronecker import KroneckerProduct
 
 from ..errors import BadInput
 from .entrywise import simplify_entrywise
-from .matrix_nodes import (AsScalar, LogSumExp, MatNorm, Softmax, elementwise,
-                           elementwise_derivative, is_column, is_matrix, is_one_by_one, is_row,
-                           shape_of, to_scalar)
+from .matrix_nodes import (AsScalar, CommutationMatrix, LogSumExp, MatNorm, Softmax,
+                           elementwise, elementwise_derivative, is_column, is_matrix,
+                           is_one_by_one, is_row, shape_of, to_scalar)
 
 _DUMMY_PREFIX = "arg"
 
@@ -136,6 +137,10 @@ def transpose(expr, symmetric=frozenset(), entrywise=False):
         return sp.HadamardPower(transpose(expr.base, symmetric), expr.exp)
     if isinstance(expr, (sp.Identity, sp.DiagMatrix)):
         return expr
+    if isinstance(expr, KroneckerProduct):
+        return KroneckerProduct(*[transpose(f, symmetric, entrywise) for f in expr.args])
+    if isinstance(expr, CommutationMatrix):
+        return CommutationMatrix(expr.args[1], expr.args[0])
     if isinstance(expr, sp.ZeroMatrix):
         return sp.ZeroMatrix(expr.shape[1], expr.shape[0])
     if isinstance(expr, sp.OneMatrix):

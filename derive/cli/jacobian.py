@@ -12,6 +12,9 @@ Layout (SPEC §3.1): numerator ∂y/∂x is m×n, ∂f/∂x is 1×n, ∂f/∂X i
 transposes each (∇f has the shape of the variable).  --format numpy prints one NumPy expression
 in the variable names whose value has exactly that shape.
 
+--vec gives d vec(EXPR)/d vec(VAR) (columns stacked; A X B by X is B^T ⊗ A): the only form of
+the derivative of a matrix, or of a vector by a matrix (tensors of order 3 or 4).
+
 Examples:
   python -m derive jacobian 'v^T A v' --wrt v --layout denominator
   python -m derive jacobian 'v^T A v' --wrt v --symmetric A
@@ -22,7 +25,7 @@ Examples:
 from __future__ import annotations
 
 import json
-
+import sys
 
 from . import EXIT_OK, write_output
 from ..calculus.matrix import matrix_jacobian
@@ -46,8 +49,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--layout", choices=("numerator", "denominator"), default="numerator")
     parser.add_argument("--format", choices=FORMATS, default="latex")
     parser.add_argument("--vec", action="store_true",
-                        help="d vec(Y)/d vec(X) for a matrix-valued EXPR (not supported yet: "
-                             "refused with an explanation)")
+                        help="the vec convention: d vec(EXPR)/d vec(VAR) (columns stacked, "
+                             "Kronecker products); needed when EXPR is a matrix, or a vector "
+                             "differentiated by a matrix")
     parser.add_argument("--json", action="store_true", help="same as --format json")
     parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
 
@@ -59,28 +63,40 @@ def _split_names(values) -> list[str]:
     return names
 
 
-def run(args) -> int:
-    if args.vec:
-        raise BadInput("--vec (derivatives of vec(Y) by vec(X), Kronecker products) is not "
-                       "supported; differentiate a scalar function of the matrix (a trace, a "
-                       "norm) or one of its columns", "--vec")
-    shapes = dict(parse_shape_spec(text) for text in args.shape)
-    result = matrix_jacobian(args.expr, args.wrt, layout=args.layout, shapes=shapes,
-                             scalars=_split_names(args.scalar),
-                             symmetric=_split_names(args.symmetric))
-    fmt = "json" if args.json else args.format
-    if fmt == "latex":
-        text = result.latex
-    elif fmt == "numpy":
-        text = result.numpy
-    elif fmt == "sympy":
-        text = str(result.expr)
-    else:
-        text = json.dumps(as_json(result), indent=2, ensure_ascii=False)
-    if fmt != "json":
-        import sys
+def _shapes(texts) -> dict:
+    shapes: dict = {}
+    for text in texts:
+        name, shape = parse_shape_spec(text)
+        if name in shapes and shapes[name] != shape:
+            raise BadInput(f"{name} is given two shapes: {shapes[name][0]}x{shapes[name][1]} "
+                           f"and {shape[0]}x{shape[1]}", "--shape")
+        shapes[name] = shape
+    return shapes
 
-        for note in result.notes:
+
+def _renamed(result) -> list[str]:
+    return [f"{name} → {code}" for name, code in result.numpy_names.items() if name != code]
+
+
+RENDERINGS = {
+    "latex": lambda result: result.latex,
+    "numpy": lambda result: result.numpy,
+    "sympy": lambda result: result.sympy,
+    "json": lambda result: json.dumps(as_json(result), indent=2, ensure_ascii=False),
+}
+
+
+def run(args) -> int:
+    result = matrix_jacobian(args.expr, args.wrt, layout=args.layout, shapes=_shapes(args.shape),
+                             scalars=_split_names(args.scalar),
+                             symmetric=_split_names(args.symmetric), vec=args.vec)
+    fmt = "json" if args.json else args.format
+    text = RENDERINGS[fmt](result)
+    if fmt != "json":
+        notes = list(result.notes)
+        if fmt == "numpy" and _renamed(result):
+            notes.append("NumPy names: " + ", ".join(_renamed(result)))
+        for note in notes:
             print(f"note: {note}", file=sys.stderr)
     write_output(text, args.output)
     return EXIT_OK
@@ -92,7 +108,8 @@ def as_json(result) -> dict:
         "expr": str(result.expr),
         "latex": result.latex,
         "numpy": result.numpy,
-        "shape": [str(s) for s in result.shape],
+        "numpy_names": result.numpy_names,
+        "shape": [s if isinstance(s, int) else str(s) for s in result.shape],
         "layout": result.layout,
         "of": str(result.of),
         "wrt": str(result.wrt),
