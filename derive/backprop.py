@@ -12,12 +12,19 @@ and from it the column-signal form the algorithm uses:
     B^L = Φ'(ζ^L) ⊙ ∇_{a^L} C        B^j = Φ'(ζ^j) ⊙ (Ω^{j+1} B^{j+1})
     ∇_{W^j} E = α^{j-1} [B^j]ᵀ  (columns)    ∇_{b^j} E = B^j
 
-Every local Jacobian comes from ``sympy.diff`` on the layer's own expressions (fresh input
-symbols, never the whole network expanded).  The B-form is *derived* from the P-form: each B^j
-and each gradient is checked equal to its P-form counterpart (exact, expanded difference zero).
-At the output, ∂C/∂ζ^L = P^{L+1} · ∂Φ/∂ζ^L is simplified with Φ' written in Φ's outputs
-(σ' = a(1 − a)); sigmoid+bce, softmax+cross_entropy and identity+mse come out as ŷ − y because
-the algebra says so, and the step records the check.
+Every local Jacobian comes from differentiating the layer's own expressions (fresh input
+symbols, never the whole network expanded) term by term with a
+:class:`~derive.calculus.concrete.TermIndex`: ``sympy.diff``, except that a term c·v with c free
+of v gives c directly (what ``sympy.diff`` returns).  The B-form is *derived* from the P-form:
+each B^j and each gradient is checked equal to its P-form counterpart, exactly (structurally
+identical entries, else an expanded difference of zero).  At the output,
+∂C/∂ζ^L = P^{L+1} · ∂Φ/∂ζ^L is simplified with Φ' written in Φ's outputs (σ' = a(1 − a));
+sigmoid+bce, softmax+cross_entropy and identity+mse come out as ŷ − y because the algebra says
+so, and the step records the check.
+
+Cost: the local Jacobians are sparse (∂ψ/∂w_k has one nonzero row) and ∂Φ/∂ζ is diagonal for an
+elementwise Φ, so products skip structural zeros; the work grows with the number of nonzero
+entries the steps record, about (number of weights) × (a few) SymPy products.
 
 >>> from derive.network import mlp
 >>> d = backprop(mlp([2, 3, 1], activation="sigmoid", loss="bce"))
