@@ -307,6 +307,8 @@ class LatexReader:
             called = self.bare_function()
             return called if called is not None else self.name()
         if token.kind == "norm":
+            if "norm" in self.closers:
+                self.fail("missing operand before '\\|'")
             return self.norm()
         if token.kind == "symbol":
             if token.text in "([{":
