@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .calculus.concrete import jacobian_matrix
+from .calculus.concrete import add_terms, jacobian_matrix
 from .calculus.result import check_layout
 from .derivation import DerivationBase, Label, Program
 from .errors import BadInput
@@ -120,7 +120,7 @@ def _product(left: list[list], right: list[list], diagonal: list | None = None) 
         return [[] for _ in left]
     nonzero = [[k for k, row in enumerate(right) if not _is_zero(row[c])]
                for c in range(len(right[0]))]
-    return [[sp.Add(*[row[k] * right[k][c] for k in nonzero[c] if not _is_zero(row[k])])
+    return [[add_terms([row[k] * right[k][c] for k in nonzero[c] if not _is_zero(row[k])])
              for c in range(len(right[0]))] for row in left]
 
 
@@ -396,7 +396,7 @@ def _signal_gradients(d: MLPDerivation, layer: Dense, B: list, from_p: list) -> 
     psi = layer.psi_index
     for name, symbols in layer.params().items():
         # ∇_θ C = (∂ψ/∂θ)ᵀ B, entry by entry (only the outputs that contain θ contribute).
-        entries = [sp.Add(*[B[i] * psi.derivative(i, theta) for i in psi.occurrences(theta)])
+        entries = [add_terms([B[i] * psi.derivative(i, theta) for i in psi.occurrences(theta)])
                    for theta in symbols]
         if not _same_values([e.xreplace(replace_b) for e in entries], list(d.p_form[name])):
             raise AssertionError(f"B-form gradient of {name} disagrees with the P-form")

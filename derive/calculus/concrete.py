@@ -60,7 +60,7 @@ class TermIndex:
         value = self._derivatives.get(key)
         if value is None:
             terms = self._terms[i].get(v)
-            value = sp.Add(*[term_derivative(t, v) for t in terms]) if terms else sp.S.Zero
+            value = add_terms([term_derivative(t, v) for t in terms]) if terms else sp.S.Zero
             self._derivatives[key] = value
         return value
 
@@ -83,6 +83,13 @@ class TermIndex:
         rows = self.jacobian_rows(inputs)
         return sp.Matrix(len(rows), len(rows[0]) if rows else len(list(inputs)),
                          [e for row in rows for e in row])
+
+
+def add_terms(terms: list) -> sp.Expr:
+    """``sp.Add(*terms)``, without the call for zero or one term (the result is the same)."""
+    if len(terms) == 1:
+        return terms[0]
+    return sp.Add(*terms) if terms else sp.S.Zero
 
 
 def term_derivative(term: sp.Expr, v: sp.Symbol) -> sp.Expr:
