@@ -448,10 +448,36 @@ def test_identity_and_ones_take_their_size_from_context():
     ("foo(x)", "x", {}, r"unknown function 'foo'; known: .*softplus"),
     ("bar(x*2)", "x", {}, r"unknown function 'bar'; known:"),
     (r"\operatorname{swsh}(x)", "x", {}, r"unknown function \\operatorname\{swsh\}; known"),
+    (r"\sigma''(x)", "x", {}, r"only a first derivative mark is read .* at column 8"),
+    (r"\tanh^{-1}(x^T x)", "x", {}, r"ambiguous \(the inverse function or 1/tanh\)"),
+    ("x.applyfunc(Lambda(t, t**2 + y))", "x", {}, r"'y' in the body of a Lambda"),
+    (r"\|X\|_2", "X", {}, r"2-norm of the matrix 'X' .*Frobenius"),
+    ("A^{1/2}", "A", {}, r"cannot read the superscript '1/2'"),
 ])
 def test_bad_input_is_named_and_placed(text, wrt, shapes, pattern):
     with pytest.raises(BadInput, match=pattern):
         matrix_jacobian(text, wrt, shapes=shapes)
+
+
+def test_layer_superscripts_and_their_transposes():
+    """a^{[2]T} is (a^{[2]})ᵀ, not a name; results print it back the same way."""
+    result = matrix_jacobian(r"a^{[2]T} W^{[2]} a^{[1]}", "W^{[2]}", layout="denominator")
+    assert result.expr == sp.MatrixSymbol("a^{[2]}", n, 1) * sp.MatrixSymbol("a^{[1]}", n, 1).T
+    assert result.latex == "a^{[2]} a^{[1]T}"
+    assert result.numpy == "a_2 @ a_1.T" and result.numpy_names["a^{[1]}"] == "a_1"
+
+
+def test_scalar_parameters_of_a_user_function():
+    result = matrix_jacobian("x.applyfunc(Lambda(t, t**3 + c*t))", "x", scalars=("c",))
+    c, x = sp.Symbol("c", real=True), sp.MatrixSymbol("x", n, 1)
+    t = sp.Symbol("t", real=True)
+    assert result.expr == sp.DiagMatrix(elementwise(sp.Lambda(t, 3 * t**2 + c), x))
+    _check_against_fd("x.applyfunc(Lambda(t, t**3 + c*t))", "x", {"x": ("n", 1)},
+                      lambda e: e["x"] ** 3 + e["c"] * e["x"], scalars=("c",))
+
+
+def test_vec_of_a_vector_transpose_is_the_identity():
+    assert matrix_jacobian("x.T*x", "x", vec=True).expr == 2 * sp.MatrixSymbol("x", n, 1).T
 
 
 def test_variable_not_in_expression_gives_zero_with_a_note():

@@ -401,16 +401,23 @@ class LatexReader:
         if head == "I" and not self.declared(base):
             # the identity: I (size from its neighbours) or I_n
             return Unsized("identity") if sub is None else sp.Identity(self.size(sub, start))
+        transposed = False
         if self.token.text == "^" and self.peek().text == "{" and self.peek(2).text in "[(":
             self.advance()
-            base += "^{" + self.group_text().replace(" ", "") + "}"
+            index = self.group_text().replace(" ", "")
+            # a^{[2]T}: the layer index, then a transpose
+            split = re.fullmatch(r"(\[[^\]]*\]|\([^)]*\))(T|\\top|\\intercal)", index)
+            if split:
+                index, transposed = split.group(1), True
+            base += "^{" + index + "}"
         if base == "e" and self.token.text == "^" and "e" not in self.namespace.shapes \
                 and "e" not in self.namespace.scalars:
             caret = self.advance()
             group = self.group_text()
             exponent = self.sub_reader(group, caret).read()
             return self.algebra.apply(sp.exp, exponent)
-        return self.namespace.lookup(base)
+        symbol = self.namespace.lookup(base)
+        return self.algebra.transpose(symbol) if transposed else symbol
 
     def declared(self, name: str) -> bool:
         return name in self.namespace.shapes or name in self.namespace.scalars
@@ -544,11 +551,18 @@ class LatexReader:
         power = None
         while self.token.text in ("'", "^", "_"):
             if self.token.text == "'":
+                if prime:
+                    self.fail("only a first derivative mark is read (for Φ'' write its "
+                              "formula)")
                 self.advance()
                 prime = True
             elif self.token.text == "^":
-                self.advance()
+                caret = self.advance()
                 power = self.group_text()
+                if power.replace(" ", "") in ("-1", "{-1}"):
+                    self.fail(f"{token.text}^{{-1}} is ambiguous (the inverse function or "
+                              f"1/{word}); write 1/{token.text}(…) or name the inverse "
+                              "function", caret)
             else:
                 self.fail("a subscript on a function is not read")
         if word == "log" and self.function_name_is("det"):

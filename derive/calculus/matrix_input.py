@@ -112,12 +112,17 @@ class Namespace:
         if overlap:
             raise BadInput(f"{', '.join(overlap)} declared both as scalar and with a shape")
 
+    scalar_only: bool = False           # the body of a Lambda: its variable and scalars only
+
     def lookup(self, name: str):
         """The MatrixSymbol (or scalar Symbol) for ``name``, creating it on first use."""
         if name in self.symbols:
             return self.symbols[name]
         if name in self.scalars:
             symbol = sp.Symbol(name, real=True)
+        elif self.scalar_only:
+            raise BadInput(f"{name!r} in the body of a Lambda: an entrywise function may use "
+                           "only its own variable and names declared with --scalar")
         else:
             shape = self.shapes.get(name)
             if shape is None:
@@ -540,8 +545,11 @@ class SympySyntaxReader:
                 return function
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id == "Lambda" and len(node.args) == 2:
-            var = sp.Symbol(self.source(node.args[0]), real=True)
-            scope = Namespace(scalars=(var.name,))
+            if not isinstance(node.args[0], ast.Name):
+                self.fail(node.args[0], "Lambda's first argument must be a name")
+            var = sp.Symbol(node.args[0].id, real=True)
+            scope = Namespace(scalars=(var.name,) + tuple(self.namespace.scalars))
+            scope.scalar_only = True
             body = SympySyntaxReader(self.source(node.args[1]), scope, self.where).read()
             return sp.Lambda(var, body)
         self.fail(node, f"applyfunc needs a function name (tanh, sigmoid, exp, ...) or "

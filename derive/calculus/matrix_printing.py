@@ -101,6 +101,8 @@ class MatrixLatexPrinter(LatexPrinter):
             return f"{self._print(arg)}^{{T}}"
         if isinstance(arg, sp.OneMatrix):
             return r"\mathbf{1}^{T}"
+        if isinstance(arg, sp.MatrixSymbol) and re.fullmatch(r".*\^\{[\[(][^{}]*[\])]\}", arg.name):
+            return arg.name[:-1] + "T}"                  # a^{[2]} transposed: a^{[2]T}
         return super()._print_Transpose(expr)
 
     def _print_OneMatrix(self, expr):

@@ -115,6 +115,8 @@ class _Forward:
     def transpose(self, node):
         inner = self(node.arg)
         rows, cols = shape_of(node.arg)
+        if rows == 1 or cols == 1:                   # a vector: vec(vᵀ) = vec(v)
+            return inner
         return mm(CommutationMatrix(rows, cols), inner)
 
     def inverse(self, node):
