@@ -242,6 +242,22 @@ def test_public_api_as_in_the_spec():
     assert j.latex == r"\left(A + A^{T}\right) v" and j.numpy == "(A + A.T) @ v"
 
 
+def test_sympy_objects_as_input():
+    """EXPR as SymPy matrix expressions (SymPy's own applyfunc and Determinant included)."""
+    A, v = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("v", n, 1)
+    assert derive.jacobian(v.T * A * v, v, layout="denominator").expr == (A + A.T) * v
+    assert derive.jacobian(v.T * A * v, "v", symmetric=[A], layout="denominator").expr == \
+        2 * A * v
+    assert derive.jacobian(sp.log(sp.Determinant(A)), A).expr == A.I
+    result = derive.jacobian((A * v).applyfunc(sp.tanh), v)
+    t = sp.Symbol("t", real=True)
+    assert result.expr == sp.DiagMatrix(elementwise(sp.Lambda(t, 1 - sp.tanh(t) ** 2),
+                                                    A * v)) * A
+    x1, x2 = sp.symbols("x1 x2", real=True)     # explicit matrices still go to concrete sizes
+    assert derive.jacobian(sp.Matrix([x1**2, x2]), sp.Matrix([x1, x2])).expr == \
+        sp.Matrix([[2 * x1, 0], [0, 1]])
+
+
 def test_vjp_gives_the_layer_gradients():
     W, a = sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("a", n, 1)
     b, delta = sp.MatrixSymbol("b", m, 1), sp.MatrixSymbol("delta", m, 1)

@@ -27,7 +27,9 @@ def jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(), symm
     [2*x1,    0],
     [   0, 2*x2]])
     """
-    concrete = isinstance(expr, (sp.MatrixBase, sp.Expr)) and not isinstance(expr, sp.MatrixExpr)
+    concrete = isinstance(expr, (sp.MatrixBase, sp.Expr)) \
+        and not isinstance(expr, sp.MatrixExpr) and not expr.atoms(sp.MatrixSymbol) \
+        and not isinstance(wrt, sp.MatrixSymbol)
     if concrete and not isinstance(wrt, str) and not vec:
         return concrete_jacobian(expr, wrt, layout)
     from .matrix import matrix_jacobian

@@ -26,10 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from ..errors import BadInput
 from .matrix_input import Namespace, read_expression
-from .matrix_nodes import is_column, is_matrix, is_row, is_vector, shape_of
+from .matrix_nodes import elementwise, is_column, is_matrix, is_row, is_vector, shape_of
 from .matrix_printing import dims_of, identifier, latex_matrix, numpy_matrix_code
 from .matrix_rules import Step, backpropagate, linear_part, tidy, transpose
 from .result import JacobianResult, check_layout
@@ -104,6 +105,9 @@ def _prepare(expr, shapes, scalars):
     if isinstance(expr, str):
         expr = read_expression(expr, namespace)
     elif isinstance(expr, (sp.MatrixExpr, sp.Expr)):
+        # Φ applied entrywise by SymPy's own applyfunc: with the calculus' canonical Lambda
+        expr = expr.replace(lambda node: isinstance(node, ElementwiseApplyFunction),
+                            lambda node: elementwise(node.function, node.expr))
         for symbol in _variables(expr):
             namespace.symbols.setdefault(symbol.name, symbol)
     else:
