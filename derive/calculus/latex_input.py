@@ -124,7 +124,7 @@ class LatexReader:
         self.where = where
         self.tokens = tokenize(text, where)
         self.index = 0
-        self.algebra = Algebra(where)
+        self.algebra = Algebra(where, namespace)
         self.closers: list[str] = []
         self.activations = _activation_names()
 

@@ -83,6 +83,10 @@ def parse_shape_spec(text: str) -> tuple[str, tuple]:
     return name, (size_of(parts[0], "--shape"), size_of(parts[1], "--shape"))
 
 
+def _count(size, noun: str) -> str:
+    return f"{size} {noun}" if size == 1 else f"{size} {noun}s"
+
+
 def _fmt_shape(shape) -> str:
     return f"{shape[0]}×{shape[1]}"
 
@@ -113,6 +117,7 @@ class Namespace:
             raise BadInput(f"{', '.join(overlap)} declared both as scalar and with a shape")
 
     scalar_only: bool = False           # the body of a Lambda: its variable and scalars only
+    defaulted: list = field(default_factory=list)      # names given a default shape
 
     def lookup(self, name: str):
         """The MatrixSymbol (or scalar Symbol) for ``name``, creating it on first use."""
@@ -131,6 +136,7 @@ class Namespace:
                 kind = "a column" if shape[1] == 1 else "a square matrix"
                 self.notes.append(f"{name} has no declared shape: taken as {kind} "
                                   f"{_fmt_shape(shape)}")
+                self.defaulted.append(f"{name} {_fmt_shape(shape)}")
             symbol = sp.MatrixSymbol(name, *shape)
         self.symbols[name] = symbol
         return symbol
@@ -178,10 +184,13 @@ class Algebra:
     to a vector is that scalar times the ones vector (1 − y).
     """
 
-    def __init__(self, where: str | None = None):
-        self.where = where
+    def __init__(self, where: str | None = None, namespace: Namespace | None = None):
+        self.where, self.namespace = where, namespace
 
     def fail(self, message: str):
+        if self.namespace is not None and self.namespace.defaulted:
+            message += (" (no shape was declared for " + ", ".join(self.namespace.defaulted)
+                        + ": declare it with --shape NAME=RxC or --scalar NAME)")
         raise BadInput(message, self.where)
 
     def sized(self, value, text=None):
@@ -234,7 +243,7 @@ class Algebra:
             if is_one_by_one(b):
                 return sp.MatMul(to_scalar(b), a).doit(deep=False)
             self.fail(f"cannot multiply {describe(a, ta)} by {describe(b, tb)}: "
-                      f"{a.shape[1]} columns against {b.shape[0]} rows")
+                      f"{_count(a.shape[1], 'column')} against {_count(b.shape[0], 'row')}")
         return sp.MatMul(a, b).doit(deep=False)
 
     def add(self, a, b, ta=None, tb=None, sign=1):
@@ -437,7 +446,7 @@ class SympySyntaxReader:
 
     def __init__(self, text: str, namespace: Namespace, where: str | None = "EXPR"):
         self.text, self.namespace = text, namespace
-        self.algebra = Algebra(where)
+        self.algebra = Algebra(where, namespace)
         self.where = where
 
     def read(self):
