@@ -31,6 +31,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import statistics
 import sys
@@ -97,9 +98,11 @@ APPROACHES = {"ours": ours, "chain": chain, "naive": naive}
 # --- timing in killable workers -----------------------------------------------------------------
 
 def _worker(approach, sizes, repeat, connection):
+    gc.freeze()                                # the parent's objects are not this run's garbage
     times = []
     for _ in range(repeat):
         clear_cache()
+        gc.collect()
         start = time.perf_counter()
         APPROACHES[approach](sizes)
         times.append(time.perf_counter() - start)

@@ -71,7 +71,7 @@ def _fmt(form: str, j: int) -> str:
 
 
 def _row(prefix: str, n: int) -> sp.Matrix:
-    return sp.Matrix(1, n, lambda _, i: sp.Symbol(f"{prefix}_{i + 1}", real=True))
+    return sp.Matrix(1, n, [sp.Symbol(f"{prefix}_{i + 1}", real=True) for i in range(n)])
 
 
 # --- products of concrete Jacobians, as lists of rows -----------------------------------------
@@ -90,10 +90,9 @@ def _rows(matrix: sp.Matrix) -> list[list]:
     return matrix.tolist()
 
 
-def _matrix(rows: list[list], cols: int | None = None) -> sp.Matrix:
-    """A Matrix from a list of rows (``cols`` gives the width of an empty list)."""
-    width = len(rows[0]) if rows else (cols or 0)
-    return sp.Matrix(len(rows), width, [e for row in rows for e in row])
+def _matrix(rows: list[list]) -> sp.Matrix:
+    """A Matrix from a non-empty list of rows."""
+    return sp.Matrix(len(rows), len(rows[0]), [e for row in rows for e in row])
 
 
 def _transpose(rows: list[list]) -> list[list]:

@@ -43,9 +43,10 @@ REDUCTIONS = ("mean", "sum")
 
 def _symbols(prefix: str, rows: int, cols: int | None = None, col_start: int = 1) -> sp.Matrix:
     if cols is None:
-        return sp.Matrix(rows, 1, lambda i, _: sp.Symbol(f"{prefix}_{i + 1}", real=True))
-    return sp.Matrix(rows, cols,
-                     lambda i, j: sp.Symbol(f"{prefix}_{i + 1}_{j + col_start}", real=True))
+        return sp.Matrix(rows, 1, [sp.Symbol(f"{prefix}_{i + 1}", real=True)
+                                   for i in range(rows)])
+    return sp.Matrix(rows, cols, [sp.Symbol(f"{prefix}_{i + 1}_{j + col_start}", real=True)
+                                  for i in range(rows) for j in range(cols)])
 
 
 def _affine(W: sp.Matrix, inputs: sp.Matrix, b: sp.Matrix | None) -> sp.Matrix:
