@@ -2,9 +2,11 @@
 
 A *gradient module* exposes ``loss(params, X, Y) -> float`` and ``gradients(params, X, Y) ->
 dict`` (same keys and shapes as ``params``); usually also ``PARAM_SHAPES``,
-``init_params(rng=None)`` and ``forward(params, X)``.  X is n_0 × N (samples as columns), Y
-likewise.  :func:`check_gradients` compares ``gradients`` with central differences of ``loss``
-and returns a :class:`~verify.report.GradientReport`.
+``init_params(rng=None)`` and ``forward(params, X)`` (SPEC §6).  X is n_0 × N (samples as
+columns), Y is n_L × N.  :func:`check_gradients` compares ``gradients`` with central differences
+of ``loss`` and returns a :class:`~verify.report.GradientReport`; it takes an imported module,
+any object or dict with those functions, a ``(loss, gradients)`` pair, or the path of a ``.py``
+file (:func:`load_module`).
 
 The rules, as the report states them:
 
@@ -21,17 +23,22 @@ The rules, as the report states them:
 * **kinks** — from the five values L(θ + t·e), t ∈ {−h, −h/2, 0, h/2, h}, the four slopes of the
   sub-intervals are formed; a smooth function changes slope evenly (the three slope increments
   agree to O(h²)), a kink or jump inside the step puts its whole slope change into one or two
-  sub-intervals.  When the increments spread by more than half the disagreement (and more than
-  their noise), the entry is *at a kink*: it is re-drawn at a slightly perturbed point
-  θ + δ (δ_i = 16·2^(r−1)·h_i·N(0, 1), the gradient recomputed there), with a new random
-  direction in directional mode, up to ``redraws`` times.  An entry that still straddles a kink
-  is reported as *non-differentiable here*, never as a failure.  An entry that disagrees
-  without a detected kink is also re-drawn once before it is called a mismatch; a mismatch is
-  reported only when it disagrees at a point where the slope test sees no kink.
-* **float32 code** — detected from the dtype of the gradients (or a module attribute
-  ``DTYPE``, or a float32 loss).  The input point is rounded to float32 so both sides see the
-  same numbers; the loss is differenced in float64 when it resolves float64 inputs (probed),
-  otherwise in float32 with the float32 step.
+  sub-intervals.  When the increments spread by more than their noise and by more than half the
+  disagreement or half the largest increment (the slope change is concentrated), the entry is
+  *at a kink*.  Every disagreeing entry is re-drawn at a slightly
+  perturbed point θ + δ (δ_i = 16·2^(r−1)·h_i·N(0, 1), the gradient recomputed there; a new
+  random direction in directional mode), up to ``redraws`` times.  It is a mismatch when it
+  disagrees at a point where the slope test sees no kink and never agrees at a re-drawn point;
+  an entry that straddles a kink at every point tried is *non-differentiable here*, never a
+  failure.
+* **which entries** — in directional mode a disagreeing tensor is narrowed to one coordinate by
+  bisection: the direction is split into two halves of its entries, the half with the larger
+  disagreement is kept, down to one entry, which is then checked as a coordinate (about
+  4·log₂(size) loss evaluations, only for a failing tensor).
+* **float32 code** — detected from the dtype of the given parameters, of the gradients, of the
+  loss, or a module attribute ``DTYPE``.  The input point is rounded to float32 so both sides
+  see the same numbers; the loss is differenced in float64 when it resolves float64 inputs
+  (probed), otherwise in float32 with the float32 step.
 
 Glossary: θ the parameters, L the loss, a analytic, n numeric, h the step, e a coordinate
 vector or unit direction, η the rounding noise of one loss value.
@@ -47,11 +54,18 @@ vector or unit direction, η the rounding noise of one loss value.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable
 
 import numpy as np
+
+from derive.errors import BadInput
 
 from .report import Failure, GradientReport, TensorRow
 
@@ -63,20 +77,21 @@ NOISE_FACTOR = 32
 FULL_LIMIT = 2000
 #: Random unit directions per tensor in directional mode.
 DIRECTIONS = 4
-#: Re-draws (perturbed point, new direction) for an entry whose step straddles a kink.
+#: Re-draws (perturbed point, new direction) for an entry that disagrees.
 REDRAWS = 3
 #: Samples in a drawn batch.
 BATCH = 5
 #: Failures kept per tensor in the report.
 MAX_FAILURES = 10
-#: The kink test: slope increments spread by more than this fraction of the disagreement.
+#: The kink test: slope increments spread by more than this fraction of the disagreement or of
+#: the largest increment.
 KINK_FRACTION = 0.5
 
 TARGET_DOMAINS = ("real", "binary", "sign", "simplex")
 MODES = ("auto", "full", "directional")
 
 
-class Unusable(Exception):
+class Unusable(BadInput):
     """The module cannot be checked; the message names the problem in one line."""
 
 
@@ -89,6 +104,7 @@ class _Functions:
     param_shapes: dict | None = None
     sizes: tuple | None = None
     targets: str | None = None
+    targets_from: str = "module TARGETS"
     loss_name: str | None = None
     dtype: np.dtype | None = None
     name: str = "module"
@@ -98,47 +114,58 @@ class _Functions:
 
 def check_gradients(module_or_functions: Any, params: dict | None = None,
                     X: np.ndarray | None = None, Y: np.ndarray | None = None, *,
-                    mode: str = "auto", targets: str | None = None, seed: int | None = 0,
-                    rng: np.random.Generator | None = None, directions: int = DIRECTIONS,
-                    redraws: int = REDRAWS, batch: int = BATCH, full_limit: int = FULL_LIMIT,
-                    rtol: float | None = None, sizes=None, param_shapes: dict | None = None,
-                    name: str | None = None) -> GradientReport:
+                    mode: str = "auto", spec=None, targets: str | None = None,
+                    seed: int | None = 0, rng: np.random.Generator | None = None,
+                    directions: int = DIRECTIONS, redraws: int = REDRAWS, batch: int = BATCH,
+                    full_limit: int = FULL_LIMIT, rtol: float | None = None, sizes=None,
+                    param_shapes: dict | None = None, name: str | None = None
+                    ) -> GradientReport:
     """Compare a module's ``gradients`` with central differences of its ``loss``.
 
     Parameters
     ----------
-    module_or_functions : module, object or (loss, gradients) tuple
+    module_or_functions : module, path, object, dict or (loss, gradients) tuple
         Anything with ``loss(params, X, Y)`` and ``gradients(params, X, Y)``; optionally
         ``PARAM_SHAPES``, ``init_params(rng=None)``, ``forward(params, X)``, ``SIZES``,
-        ``TARGETS``, ``LOSS`` (a registry name) and ``DTYPE``.
+        ``TARGETS``, ``LOSS`` (a registry name) and ``DTYPE``.  A ``str`` or ``Path`` is a
+        ``.py`` file, loaded with :func:`load_module`.
     params : dict name -> ndarray, optional
-        The point θ.  Drawn with ``init_params`` (seeded) or from ``PARAM_SHAPES`` if omitted.
+        The point θ.  Drawn with ``init_params`` (seeded), else from ``PARAM_SHAPES`` or the
+        spec's shapes, if omitted.
     X, Y : ndarray, optional
-        n_0 × N inputs and n_L × N targets.  Drawn if omitted: X standard normal, Y in the
-        target domain (``targets``; else the module's ``TARGETS``/``LOSS``; else inferred from
-        the range of ``forward``'s output: columns summing to 1 → simplex (one-hot), values in
-        (0, 1) → binary, otherwise real).
+        n_0 × N inputs and n_L × N targets.  Drawn if omitted: X standard normal (N =
+        ``batch``), Y in the target domain (``targets``; else the spec's loss; else the
+        module's ``TARGETS``/``LOSS``; else inferred from the range of ``forward``'s output:
+        columns summing to 1 → simplex (one-hot), values in (0, 1) → binary, otherwise real).
     mode : {"auto", "full", "directional"}
         ``full`` differences every coordinate; ``directional`` compares gᵀu with
         (L(θ + hu) − L(θ − hu))/2h for ``directions`` random unit directions u per tensor (cost
         independent of the parameter count); ``auto`` is ``full`` up to ``full_limit``
         parameters in all, else ``directional``.
+    spec : derive.network.Network, dict or path of a TOML spec, optional
+        The network the module implements: its sizes, parameter shapes and target domain.
     targets : {"real", "binary", "sign", "simplex"}, optional
     seed, rng
         Randomness for drawn points, directions and re-draws (``rng`` wins when given).
     redraws : int
-        Re-draws allowed for an entry whose step straddles a kink.
+        Re-draws at perturbed points allowed for a disagreeing entry.
     rtol : float, optional
         Overrides the precision's threshold (1e-6 float64, 1e-3 float32).
     sizes : sequence of int, optional
-        Layer sizes (n_0, …, n_L), for drawing X and Y (e.g. from a spec).
+        Layer sizes (n_0, …, n_L), for drawing X and Y.
     param_shapes : dict, optional
         Parameter shapes, when the module has no ``PARAM_SHAPES``.
 
     Returns
     -------
     GradientReport
-        ``.status`` "verified" | "mismatch" | "unusable"; never raises for a faulty module.
+        ``.status`` "verified" | "mismatch" | "unusable"; a faulty module never raises.
+
+    Raises
+    ------
+    derive.errors.BadInput
+        For a bad ``spec`` (the checker's own input, not the module's fault), and a ``ValueError``
+        for an unknown ``mode`` or ``targets``.
 
     Examples
     --------
@@ -155,31 +182,129 @@ def check_gradients(module_or_functions: Any, params: dict | None = None,
     if targets is not None and targets not in TARGET_DOMAINS:
         raise ValueError(f"unknown targets {targets!r}; known: {', '.join(TARGET_DOMAINS)}")
     rng = rng if rng is not None else np.random.default_rng(seed)
+    network = _network_facts(spec)
     label = name or _name_of(module_or_functions)
     try:
+        if isinstance(module_or_functions, (str, os.PathLike)):
+            module_or_functions = load_module(module_or_functions)
         functions = _functions(module_or_functions, label)
+        if network is not None:
+            _apply_network(functions, *network)
         if param_shapes is not None:
             functions.param_shapes = {k: tuple(v) for k, v in param_shapes.items()}
         if sizes is not None:
             functions.sizes = tuple(sizes)
+        if targets is not None:
+            functions.targets, functions.targets_from = targets, "given"
         checker = _Checker(functions, rng, mode=mode, directions=directions, redraws=redraws,
                            full_limit=full_limit, rtol=rtol)
-        checker.prepare(params, X, Y, targets, batch, seed)
+        checker.prepare(params, X, Y, batch, seed)
         return checker.run()
     except Unusable as exc:
-        return GradientReport(status="unusable", message=str(exc), name=label)
+        message = str(exc) if exc.where else f"{label}: {exc}"
+        return GradientReport(status="unusable", message=message, name=label)
+
+
+def load_module(path: str | os.PathLike) -> ModuleType:
+    """Import a ``.py`` file as a fresh module object (not registered in ``sys.modules``).
+
+    Raises
+    ------
+    Unusable
+        The file is missing or unreadable, does not parse (file:line named), or raises while
+        it is imported; the message is one line.
+
+    >>> load_module("no/such/module.py")
+    Traceback (most recent call last):
+    ...
+    verify.numeric.Unusable: no/such/module.py: no such file
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise Unusable("no such file" if not path.exists() else "not a file", str(path))
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unusable(f"cannot read it: {_one_line(exc)}", str(path)) from None
+    try:
+        code = compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        raise Unusable(f"syntax error: {exc.msg}", f"{path}:{exc.lineno}") from None
+    module_name = f"_verify_module_{abs(hash(str(path.resolve())))}"
+    module = ModuleType(module_name)
+    module.__file__ = str(path)
+    # Registered while it executes, so that dataclasses and pickling inside it can find it.
+    sys.modules[module_name] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001 - a module calling sys.exit is unusable too
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise Unusable(f"importing it raised {_one_line(exc)}", str(path)) from None
+    finally:
+        sys.modules.pop(module_name, None)
+    return module
+
+
+def draw_targets(domain: str, shape: tuple, rng) -> np.ndarray:
+    """Targets in a domain of :data:`derive.losses.TARGETS`; simplex targets are one-hot.
+
+    >>> draw_targets("sign", (1, 4), np.random.default_rng(0))
+    array([[ 1.,  1.,  1., -1.]])
+    """
+    if domain == "real":
+        return rng.standard_normal(shape)
+    if domain == "binary":
+        return rng.integers(0, 2, size=shape).astype(float)
+    if domain == "sign":
+        return rng.choice([-1.0, 1.0], size=shape)
+    if domain == "simplex":
+        labels = rng.integers(0, shape[0], size=shape[1])
+        out = np.zeros(shape)
+        out[labels, np.arange(shape[1])] = 1.0
+        return out
+    raise ValueError(f"unknown targets {domain!r}; known: {', '.join(TARGET_DOMAINS)}")
 
 
 # --- the module ---------------------------------------------------------------------------------
 
 def _name_of(obj) -> str:
-    if isinstance(obj, tuple):
+    if isinstance(obj, (str, os.PathLike)):
+        return os.path.basename(os.fspath(obj))
+    if isinstance(obj, (tuple, list)):
         return "functions"
     file = getattr(obj, "__file__", None)
     if file:
-        import os
         return os.path.basename(file)
     return getattr(obj, "__name__", type(obj).__name__)
+
+
+def _network_facts(spec):
+    """(sizes, target domain, parameter shapes) of a spec, or None."""
+    if spec is None:
+        return None
+    if not hasattr(spec, "loss"):
+        from derive.spec import load_spec
+        spec = load_spec(spec)
+    sizes = tuple(getattr(spec, "sizes", ()))
+    if not sizes or not all(isinstance(n, int) for n in sizes) or \
+            not hasattr(spec, "param_shapes"):
+        raise BadInput("the spec has symbolic sizes or depth; checking code needs integer "
+                       "sizes", "--spec")
+    return sizes, spec.loss, dict(spec.param_shapes())
+
+
+def _apply_network(functions: _Functions, sizes, loss, shapes) -> None:
+    if functions.param_shapes is not None and functions.param_shapes != shapes:
+        raise Unusable(f"PARAM_SHAPES {_shapes_text(functions.param_shapes)} differ from the "
+                       f"spec's {_shapes_text(shapes)}")
+    functions.param_shapes = shapes
+    functions.sizes = sizes
+    functions.targets, functions.targets_from = loss.targets, f"the spec's loss {loss.name!r}"
+
+
+def _shapes_text(shapes: dict) -> str:
+    return "{" + ", ".join(f"{k}: {'x'.join(map(str, v))}" for k, v in shapes.items()) + "}"
 
 
 def _functions(obj, label: str) -> _Functions:
@@ -191,30 +316,27 @@ def _functions(obj, label: str) -> _Functions:
         (lambda key: getattr(obj, key, None))
     missing = [f for f in ("loss", "gradients") if not callable(get(f))]
     if missing:
-        raise Unusable(f"{label} has no function {' and no function '.join(missing)}"
-                       "(params, X, Y)")
+        raise Unusable("no function "
+                       f"{' and no function '.join(f'{f}(params, X, Y)' for f in missing)}")
     shapes = get("PARAM_SHAPES")
     if shapes is not None:
         try:
             shapes = {str(k): tuple(int(n) for n in v) for k, v in dict(shapes).items()}
         except (TypeError, ValueError):
-            raise Unusable(f"{label}: PARAM_SHAPES is not a dict name -> shape") from None
+            raise Unusable("PARAM_SHAPES is not a dict name -> shape") from None
     dtype = get("DTYPE")
-    if dtype is not None:
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            dtype = None
-    targets = get("TARGETS")
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        dtype = None
     sizes = get("SIZES")
-    return _Functions(loss=get("loss"), gradients=get("gradients"),
-                      forward=get("forward") if callable(get("forward")) else None,
-                      init_params=get("init_params") if callable(get("init_params")) else None,
-                      param_shapes=shapes,
+    optional = {f: get(f) if callable(get(f)) else None for f in ("forward", "init_params")}
+    return _Functions(loss=get("loss"), gradients=get("gradients"), param_shapes=shapes,
                       sizes=tuple(sizes) if isinstance(sizes, (list, tuple)) else None,
-                      targets=targets if targets in TARGET_DOMAINS else None,
+                      targets=get("TARGETS") if get("TARGETS") in TARGET_DOMAINS else None,
                       loss_name=get("LOSS") if isinstance(get("LOSS"), str) else None,
-                      dtype=dtype, name=label)
+                      dtype=dtype if dtype is not None and dtype.kind == "f" else None,
+                      name=label, **optional)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -254,11 +376,11 @@ def _draw_params(functions: _Functions, rng, seed, notes) -> dict:
         notes.append(f"params drawn by init_params with seed {seed}")
         return params
     if functions.param_shapes:
-        notes.append(f"params drawn from PARAM_SHAPES: N(0, 0.5²) entries, seed {seed}")
+        notes.append(f"params drawn from the parameter shapes: N(0, 0.5²) entries, seed {seed}")
         return {k: 0.5 * rng.standard_normal(shape) for k, shape in
                 functions.param_shapes.items()}
     raise Unusable("no params given, and the module has neither init_params() nor "
-                   "PARAM_SHAPES to draw them")
+                   "PARAM_SHAPES to draw them (give a spec)")
 
 
 def _first_output(result):
@@ -294,21 +416,22 @@ def _infer_sizes(functions: _Functions, params: dict, batch: int, rng) -> tuple[
             except Exception:
                 continue
     raise Unusable("cannot tell the input/output sizes from the parameter shapes "
-                   f"{shapes}; give SIZES in the module, a --spec, or X and Y")
+                   f"{shapes}; give SIZES in the module, a spec, or X and Y")
 
 
 def _infer_targets(functions: _Functions, params, X, notes) -> str:
     if functions.targets:
-        notes.append(f"targets {functions.targets} (module TARGETS)")
+        notes.append(f"targets {functions.targets} ({functions.targets_from})")
         return functions.targets
     if functions.loss_name:
+        from derive.losses import LOSSES
         try:
-            from derive.losses import LOSSES
             found = LOSSES.get(functions.loss_name).targets
+        except BadInput:
+            found = None
+        if found:
             notes.append(f"targets {found} (loss {functions.loss_name!r} of the registry)")
             return found
-        except Exception:
-            pass
     if functions.forward is not None:
         try:
             out = np.asarray(_first_output(functions.forward(params, X)), dtype=float)
@@ -321,32 +444,18 @@ def _infer_targets(functions: _Functions, params, X, notes) -> str:
             if np.all(out > 0) and np.all(out < 1):
                 notes.append("targets binary (0/1), inferred: forward() outputs lie in (0, 1)")
                 return "binary"
-    notes.append("targets real (standard normal): no TARGETS/LOSS in the module")
+    notes.append("targets real (standard normal): no spec, TARGETS or LOSS for the module")
     return "real"
-
-
-def draw_targets(domain: str, shape: tuple, rng) -> np.ndarray:
-    """Targets in a domain of :data:`derive.losses.TARGETS`; simplex targets are one-hot."""
-    if domain == "real":
-        return rng.standard_normal(shape)
-    if domain == "binary":
-        return rng.integers(0, 2, size=shape).astype(float)
-    if domain == "sign":
-        return rng.choice([-1.0, 1.0], size=shape)
-    if domain == "simplex":
-        labels = rng.integers(0, shape[0], size=shape[1])
-        out = np.zeros(shape)
-        out[labels, np.arange(shape[1])] = 1.0
-        return out
-    raise ValueError(f"unknown targets {domain!r}")
 
 
 def _as_float_array(value, what: str) -> np.ndarray:
     try:
-        array = np.asarray(value, dtype=np.float64)
+        array = np.asarray(value)
+        if array.dtype.kind not in "fiub":
+            raise TypeError
+        return array.astype(array.dtype if array.dtype.kind == "f" else np.float64)
     except (TypeError, ValueError):
         raise Unusable(f"{what} is not a numeric array") from None
-    return array
 
 
 # --- the checker --------------------------------------------------------------------------------
@@ -364,12 +473,24 @@ class _Outcome:
 
 
 @dataclass
+class _Point:
+    """A point the entries are checked at: θ (float64 and working precision), g, L(θ)."""
+
+    params: dict
+    base: dict
+    grads: dict
+    loss: float
+    redraw: int = 0
+    shift: float = 0.0
+
+
+@dataclass
 class _Entry:
     tensor: str
     key: Any            # index tuple (full) or direction number (directional)
     first: _Outcome
     direction: np.ndarray | None = None
-    failure: tuple | None = None     # (outcome, redraw, shift, direction) of a real failure
+    failure: tuple | None = None     # (outcome, point, direction) of a real failure
     final: str = "pending"           # "ok" | "mismatch" | "nondiff" once decided
 
 
@@ -395,9 +516,8 @@ class _Checker:
 
     # -- the point
 
-    def prepare(self, params, X, Y, targets, batch, seed):
-        notes = self.notes
-        origin = []
+    def prepare(self, params, X, Y, batch, seed):
+        notes, origin = self.notes, []
         if params is None:
             params = _draw_params(self.f, self.rng, seed, notes)
             origin.append(notes[-1])
@@ -406,22 +526,24 @@ class _Checker:
         if not isinstance(params, dict) or not params:
             raise Unusable("params must be a non-empty dict name -> array")
         params = {str(k): _as_float_array(v, f"parameter {k}") for k, v in params.items()}
+        given_dtypes = [v.dtype for v in params.values()]
+        params = {k: v.astype(np.float64) for k, v in params.items()}
         if self.f.param_shapes:
             expected = self.f.param_shapes
-            if list(expected) != list(params) and set(expected) != set(params):
-                raise Unusable(f"params have keys {list(params)}, PARAM_SHAPES has "
-                               f"{list(expected)}")
+            if set(expected) != set(params):
+                raise Unusable(f"params have keys {list(params)}, but the parameter shapes "
+                               f"name {list(expected)}")
             for k, shape in expected.items():
                 if params[k].shape != tuple(shape):
-                    raise Unusable(f"parameter {k} has shape {params[k].shape}, PARAM_SHAPES "
-                                   f"says {tuple(shape)}")
+                    raise Unusable(f"parameter {k} has shape {params[k].shape}, the parameter "
+                                   f"shapes say {tuple(shape)}")
+        n_out = None
         if X is None:
             n_in, n_out = _infer_sizes(self.f, params, batch, self.rng)
             X = self.rng.standard_normal((n_in, batch))
             origin.append(f"X drawn N(0, 1), {n_in}x{batch}")
         else:
-            X = _as_float_array(X, "X")
-            n_out = None
+            X = _as_float_array(X, "X").astype(np.float64)
         if Y is None:
             if n_out is None:
                 if self.f.sizes:
@@ -432,49 +554,50 @@ class _Checker:
                     n_out = out.shape[0]
                 else:
                     raise Unusable("Y not given and the module has no forward() to size it")
-            domain = targets or _infer_targets(self.f, params, X, notes)
-            if targets:
-                notes.append(f"targets {targets} (given)")
+            domain = _infer_targets(self.f, params, X, notes)
             Y = draw_targets(domain, (n_out, X.shape[1]), self.rng)
             origin.append(f"Y drawn in the {domain} domain")
         else:
-            Y = _as_float_array(Y, "Y")
-        self.params, self.X, self.Y = params, X, Y
+            Y = _as_float_array(Y, "Y").astype(np.float64)
         self.origin = "; ".join(origin)
 
-        # Precision of the code: the gradients' dtype, DTYPE, or a float32 loss.
+        # Precision of the code: the given parameters' dtype, the gradients', the loss's, DTYPE.
         grads = self._raw_gradients(params, X, Y)
-        dtypes = [np.asarray(g).dtype for g in grads.values()
-                  if np.issubdtype(np.asarray(g).dtype, np.floating)]
-        raw_loss = _call("loss(params, X, Y)", self.f.loss, params, X, Y)
-        if isinstance(raw_loss, (np.floating, np.ndarray)) and \
-                np.issubdtype(np.asarray(raw_loss).dtype, np.floating):
-            dtypes.append(np.asarray(raw_loss).dtype)
-        if self.f.dtype is not None and np.issubdtype(self.f.dtype, np.floating):
+        dtypes = given_dtypes + [np.asarray(g).dtype for g in grads.values()]
+        self.X_work, self.Y_work = X, Y
+        loss0 = self._loss(params)
+        dtypes.append(self.loss_dtype)
+        if self.f.dtype is not None:
             dtypes.append(self.f.dtype)
-        self.code_dtype = max(dtypes, key=lambda d: np.finfo(d).eps) if dtypes \
+        floats = [d for d in dtypes if d.kind == "f"]
+        self.code_dtype = max(floats, key=lambda d: np.finfo(d).eps) if floats \
             else np.dtype(np.float64)
         if self.code_dtype != np.float64:
             # Round the point so that analytic and numeric sides see the same numbers.
             cast = lambda a: a.astype(self.code_dtype).astype(np.float64)  # noqa: E731
-            self.params = {k: cast(v) for k, v in self.params.items()}
-            self.X, self.Y = cast(self.X), cast(self.Y)
-        self.grad_dtype = self.code_dtype if self.code_dtype != np.float64 else None
-        self.gradients0 = self._gradients(self.params)
+            params = {k: cast(v) for k, v in params.items()}
+            X, Y = cast(X), cast(Y)
+        self.params, self.X, self.Y = params, X, Y
+        self.gradients0 = self._gradients(params) if self.code_dtype != np.float64 else \
+            self._checked_gradients(grads)
         self.work_dtype = np.dtype(np.float64)
-        if self.code_dtype != np.float64:
-            if not self._resolves_float64():
-                self.work_dtype = self.code_dtype
+        self.X_work, self.Y_work = self.X, self.Y
+        if self.code_dtype != np.float64 and not self._resolves_float64():
+            self.work_dtype = self.code_dtype
         self.eps_work = float(np.finfo(self.work_dtype).eps)
         self.eps_code = float(np.finfo(self.code_dtype).eps)
         self.root = self.eps_work ** (1 / 3)
-        if self.rtol_override is not None:
-            self.rtol = float(self.rtol_override)
-        else:
-            self.rtol = RTOL.get(self.code_dtype, 3 * float(np.sqrt(self.eps_code)))
+        self.rtol = float(self.rtol_override) if self.rtol_override is not None else \
+            RTOL.get(self.code_dtype, 3 * float(np.sqrt(self.eps_code)))
         self.X_work = self.X.astype(self.work_dtype)
         self.Y_work = self.Y.astype(self.work_dtype)
-        self.loss0 = self._loss({k: v.astype(self.work_dtype) for k, v in self.params.items()})
+        base = self._working(params)
+        if self.code_dtype != np.float64:
+            loss0 = self._loss(base)
+        self.point0 = _Point(params, base, self.gradients0, loss0)
+
+    def _working(self, params: dict) -> dict:
+        return {k: v.astype(self.work_dtype) for k, v in params.items()}
 
     # -- calling the module
 
@@ -485,31 +608,22 @@ class _Checker:
         missing = [k for k in params if k not in grads]
         extra = [k for k in grads if k not in params]
         if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing {', '.join(map(str, missing))}")
-            if extra:
-                parts.append(f"unexpected {', '.join(map(str, extra))}")
+            parts = [f"missing {', '.join(map(str, missing))}"] if missing else []
+            parts += [f"unexpected {', '.join(map(str, extra))}"] if extra else []
             raise Unusable(f"gradients() keys do not match the parameters ({'; '.join(parts)})")
         for k, p in params.items():
             g = np.asarray(grads[k])
             if g.shape != np.shape(p):
                 raise Unusable(f"gradients()[{k!r}] has shape {g.shape}, but parameter {k} "
                                f"has shape {np.shape(p)}")
-            if not np.issubdtype(g.dtype, np.number):
+            if g.dtype.kind not in "fiub":
                 raise Unusable(f"gradients()[{k!r}] is not numeric (dtype {g.dtype})")
         return grads
 
-    def _gradients(self, params) -> dict:
-        if self.grad_dtype is not None:
-            cast = {k: v.astype(self.grad_dtype) for k, v in params.items()}
-            X, Y = self.X.astype(self.grad_dtype), self.Y.astype(self.grad_dtype)
-        else:
-            cast, X, Y = params, self.X, self.Y
-        grads = self._raw_gradients(cast, X, Y)
+    def _checked_gradients(self, grads: dict) -> dict:
         out = {}
-        for k in params:
-            g = np.asarray(grads[k], dtype=np.float64)
+        for k, value in grads.items():
+            g = np.asarray(value, dtype=np.float64)
             bad = ~np.isfinite(g)
             if bad.any():
                 where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -517,11 +631,21 @@ class _Checker:
             out[k] = g
         return out
 
+    def _gradients(self, params) -> dict:
+        if self.code_dtype != np.float64:
+            cast = {k: v.astype(self.code_dtype) for k, v in params.items()}
+            X, Y = self.X.astype(self.code_dtype), self.Y.astype(self.code_dtype)
+        else:
+            cast, X, Y = params, self.X, self.Y
+        grads = self._raw_gradients(cast, X, Y)
+        return self._checked_gradients({k: grads[k] for k in params})
+
     def _loss(self, params, where: str = "the input point") -> float:
         self.evaluations += 1
         value = _call("loss(params, X, Y)", self.f.loss, params, self.X_work, self.Y_work)
         array = np.asarray(value)
-        if array.size != 1 or not np.issubdtype(array.dtype, np.number):
+        self.loss_dtype = array.dtype
+        if array.size != 1 or array.dtype.kind not in "fiub":
             raise Unusable(f"loss() returned {type(value).__name__} of shape {array.shape}, "
                            "not a scalar")
         result = float(array.reshape(()))
@@ -531,22 +655,18 @@ class _Checker:
 
     def _resolves_float64(self) -> bool:
         """Does the loss, given float64 inputs, compute at float64 resolution?"""
-        self.work_dtype = np.dtype(np.float64)
-        self.X_work, self.Y_work = self.X, self.Y
         scale = max(1.0, max(float(np.max(np.abs(v), initial=0)) for v in
                              self.params.values()))
         for _ in range(2):
-            u = {k: self.rng.standard_normal(v.shape) for k, v in self.params.items()}
-            norm = np.sqrt(sum(float(np.sum(d * d)) for d in u.values()))
-            u = {k: d / norm for k, d in u.items()}
+            u = self._unit({k: self.rng.standard_normal(v.shape)
+                            for k, v in self.params.items()})
             a = sum(float(np.sum(self.gradients0[k] * u[k])) for k in u)
             if abs(a) < 1e-6:
                 continue
             s = 1e-8 * scale
             plus = self._loss({k: v + s * u[k] for k, v in self.params.items()})
             minus = self._loss({k: v - s * u[k] for k, v in self.params.items()})
-            n = (plus - minus) / (2 * s)
-            if abs(n - a) <= 1e-2 * abs(a):
+            if abs((plus - minus) / (2 * s) - a) <= 1e-2 * abs(a):
                 self.notes.append(f"{self.code_dtype} code: its loss resolves float64 inputs, "
                                   "so it is differenced in float64")
                 return True
@@ -558,7 +678,7 @@ class _Checker:
     # -- one entry: a coordinate or a direction
 
     def _line(self, base: dict, name: str, key, direction):
-        """t ↦ L(θ + t·e) for the entry, in the working precision; also the actual steps."""
+        """t ↦ L(θ + t·e) for the entry, in the working precision; also the actual step."""
         tensor = base[name]
 
         def at(t: float) -> tuple[float, float]:
@@ -567,19 +687,28 @@ class _Checker:
                 moved[key] = tensor[key] + self.work_dtype.type(t)
                 actual = float(moved[key]) - float(tensor[key])
             else:
-                moved = (tensor.astype(np.float64) + t * direction).astype(self.work_dtype)
+                moved = (tensor + t * direction).astype(self.work_dtype, copy=False)
                 actual = t
             return self._loss({**base, name: moved}, f"{name} ± h"), actual
 
         return at
 
-    def _check_entry(self, base, name, key, direction, a, h, f0, analytic_noise, value):
-        at = self._line(base, name, key, direction)
+    def _check_entry(self, point: _Point, name, key, direction) -> _Outcome:
+        theta, g = point.params[name], point.grads[name]
+        analytic_noise = NOISE_FACTOR * self.eps_code * float(np.max(np.abs(g), initial=0.0))
+        if direction is None:
+            value = float(theta[key])
+            a, h = float(g[key]), self.root * max(1.0, abs(value))
+        else:
+            value = None
+            a = float(np.sum(g * direction))
+            h = self.root * max(1.0, float(np.max(np.abs(theta), initial=0.0)))
+        at = self._line(point.base, name, key, direction)
+        f0 = point.loss
         fp, hp = at(h)
         fm, hm = at(-h)
-        hm = -hm
         eta = NOISE_FACTOR * self.eps_work * max(abs(f0), abs(fp), abs(fm))
-        n = (fp - fm) / (hp + hm)
+        n = (fp - fm) / (hp - hm)
         atol = max(eta / h, analytic_noise)
         rel, err, ok = _compare(a, n, atol, self.rtol)
         if ok:
@@ -589,8 +718,7 @@ class _Checker:
         fm2, _ = at(-h / 2)
         eta = NOISE_FACTOR * self.eps_work * max(abs(f0), abs(fp), abs(fm), abs(fp2), abs(fm2))
         n2 = (fp2 - fm2) / h
-        richardson = (4 * n2 - n) / 3
-        for estimate, noise in ((n2, 2 * eta / h), (richardson, 3 * eta / h)):
+        for estimate, noise in ((n2, 2 * eta / h), ((4 * n2 - n) / 3, 3 * eta / h)):
             tol = max(noise, analytic_noise)
             rel2, err2, ok2 = _compare(a, estimate, tol, self.rtol)
             if ok2:
@@ -600,70 +728,45 @@ class _Checker:
         slopes = np.array([fm2 - fm, f0 - fm2, fp2 - f0, fp - fp2]) / s
         increments = np.diff(slopes)
         spread = float(increments.max() - increments.min())
-        kink = spread > max(16 * eta / s, KINK_FRACTION * err)
+        largest = float(np.max(np.abs(increments)))
+        kink = spread > max(16 * eta / s, KINK_FRACTION * min(err, largest))
         return _Outcome("kink" if kink else "fail", a, n, rel, err, atol, h, value)
 
     # -- the run
 
     def run(self) -> GradientReport:
-        params = self.params
-        total = sum(v.size for v in params.values())
+        total = sum(v.size for v in self.params.values())
         mode = self.mode
         if mode == "auto":
             mode = "full" if total <= self.full_limit else "directional"
             self.notes.append(f"mode auto: {mode} ({total} parameters; every coordinate up to "
                               f"{self.full_limit})")
         self.resolved_mode = mode
-        base = {k: v.astype(self.work_dtype) for k, v in params.items()}
         rows, entries = [], []
-        self.directions_used: dict = {}
-        for name, theta in params.items():
-            g = self.gradients0[name]
-            analytic_noise = self._analytic_noise(g)
+        for name, theta in self.params.items():
             row = TensorRow(name=name, shape=tuple(theta.shape), mode=mode, checked=0,
                             size=int(theta.size))
             rows.append(row)
-            for key, direction in self._keys(name, theta, mode):
-                a, h, value = self._entry_setup(theta, g, key, direction)
-                outcome = self._check_entry(base, name, key, direction, a, h, self.loss0,
-                                            analytic_noise, value)
+            for key, direction in self._keys(theta.shape, mode):
+                outcome = self._check_entry(self.point0, name, key, direction)
                 row.checked += 1
-                entry = _Entry(name, key, outcome, direction)
                 if outcome.kind == "ok":
-                    self._account(row, outcome)
+                    _account(row, outcome)
                 else:
-                    entries.append((row, entry))
+                    entries.append((row, _Entry(name, key, outcome, direction)))
         self._redraw(entries)
-        failures = []
-        for row, entry in entries:
-            if entry.final == "mismatch":
-                outcome, redraw, shift, used = entry.failure
-                row.failed += 1
-                self._account(row, outcome)
-                if sum(f.tensor == row.name for f in failures) < MAX_FAILURES:
-                    label = entry.key if isinstance(entry.key, tuple) else \
-                        f"direction {entry.key + 1}"
-                    failures.append(Failure(tensor=row.name, entry=label,
-                                            analytic=outcome.analytic,
-                                            numeric=outcome.numeric,
-                                            rel_error=outcome.rel, abs_error=outcome.abs,
-                                            step=outcome.step, value=outcome.value,
-                                            redraw=redraw, point_shift=shift,
-                                            direction=used))
-            elif entry.final != "ok":
-                row.nondiff += 1
-            else:
-                row.redrawn += 1
+        failures = self._failures(entries)
         status = "mismatch" if failures else "verified"
-        if any(row.redrawn for row in rows):
+        redrawn = sum(row.redrawn for row in rows)
+        nondiff = sum(row.nondiff for row in rows)
+        if redrawn:
             self.notes.append(
-                f"{sum(row.redrawn for row in rows)} entries disagreed at the input point with "
-                "a kink (or jump) inside the step; each was re-drawn at a slightly perturbed "
-                "point (and a new direction) where it agrees")
-        if any(row.nondiff for row in rows):
+                f"{redrawn} entries disagreed at the input point (a kink or jump inside the "
+                "step); each agrees at a re-drawn, slightly perturbed point (new direction)")
+        if nondiff:
             self.notes.append(
-                f"{sum(row.nondiff for row in rows)} entries straddled a kink at every one of "
-                f"{self.redraws + 1} points tried: non-differentiable here, not failures")
+                f"{nondiff} entries straddled a kink at every one of {self.redraws + 1} points "
+                "tried: non-differentiable here, not failures")
         self.notes.append(f"{self.evaluations} loss evaluations")
         return GradientReport(status=status, rows=rows, failures=failures,
                               thresholds=self._thresholds(), notes=self.notes,
@@ -671,80 +774,115 @@ class _Checker:
                                      "X": self.X, "Y": self.Y},
                               name=self.f.name)
 
-    def _analytic_noise(self, g: np.ndarray) -> float:
-        scale = float(np.max(np.abs(g), initial=0.0))
-        return NOISE_FACTOR * self.eps_code * scale
+    def _failures(self, entries) -> list[Failure]:
+        failures, localised = [], set()
+        for row, entry in entries:
+            if entry.final == "ok":
+                row.redrawn += 1
+                continue
+            if entry.final == "nondiff":
+                row.nondiff += 1
+                continue
+            outcome, point, direction = entry.failure
+            row.failed += 1
+            _account(row, outcome)
+            if sum(f.tensor == row.name for f in failures) >= MAX_FAILURES:
+                continue
+            label = entry.key if direction is None else f"direction {entry.key + 1}"
+            failures.append(_failure(row.name, label, outcome, point, direction))
+            if direction is not None and row.name not in localised:
+                localised.add(row.name)
+                found = self._localise(point, row.name, direction)
+                if found is not None:
+                    index, coordinate = found
+                    failures.append(_failure(row.name, index, coordinate, point, None,
+                                             f"bisection of direction {entry.key + 1}"))
+        return failures
 
-    def _keys(self, name, theta, mode):
+    def _keys(self, shape, mode):
         if mode == "full":
-            for index in np.ndindex(theta.shape):
+            for index in np.ndindex(shape):
                 yield index, None
         else:
             for k in range(self.directions):
-                yield k, self._direction(theta.shape)
+                yield k, self._direction(shape)
 
     def _direction(self, shape) -> np.ndarray:
         u = self.rng.standard_normal(shape)
         norm = float(np.sqrt(np.sum(u * u)))
         return u / norm if norm > 0 else np.ones(shape) / np.sqrt(max(1, int(np.prod(shape))))
 
-    def _entry_setup(self, theta, g, key, direction):
-        if direction is None:
-            value = float(theta[key])
-            return float(g[key]), self.root * max(1.0, abs(value)), value
-        h = self.root * max(1.0, float(np.max(np.abs(theta), initial=0.0)))
-        return float(np.sum(g * direction)), h, None
-
-    def _account(self, row: TensorRow, outcome: _Outcome):
-        row.max_rel_error = max(row.max_rel_error, outcome.rel)
-        row.max_abs_error = max(row.max_abs_error, outcome.abs)
-        row.atol = max(row.atol, outcome.atol)
+    @staticmethod
+    def _unit(vectors: dict) -> dict:
+        norm = np.sqrt(sum(float(np.sum(d * d)) for d in vectors.values()))
+        return {k: d / norm for k, d in vectors.items()}
 
     def _redraw(self, entries):
         """Re-check disagreeing entries at perturbed points (and new directions)."""
-        pending = list(entries)
+        pending = [entry for _, entry in entries]
         for r in range(1, self.redraws + 1):
             if not pending:
                 break
-            shifted = {}
-            for k, v in self.params.items():
-                steps = self.root * np.maximum(1.0, np.abs(v))
-                shifted[k] = v + 16 * 2 ** (r - 1) * steps * self.rng.standard_normal(v.shape)
-            if self.code_dtype != np.float64:
-                shifted = {k: v.astype(self.code_dtype).astype(np.float64)
-                           for k, v in shifted.items()}
-            shift = max(float(np.max(np.abs(shifted[k] - self.params[k]), initial=0))
-                        for k in shifted)
-            grads = self._gradients(shifted)
-            base = {k: v.astype(self.work_dtype) for k, v in shifted.items()}
-            f0 = self._loss(base, f"perturbed point #{r}")
+            point = self._perturbed(r)
             still = []
-            for row, entry in pending:
-                theta, g = shifted[entry.tensor], grads[entry.tensor]
-                direction = None if entry.direction is None else self._direction(theta.shape)
-                a, h, value = self._entry_setup(theta, g, entry.key, direction)
-                outcome = self._check_entry(base, entry.tensor, entry.key, direction, a, h, f0,
-                                            self._analytic_noise(g), value)
+            for entry in pending:
+                shape = point.params[entry.tensor].shape
+                direction = None if entry.direction is None else self._direction(shape)
+                outcome = self._check_entry(point, entry.tensor, entry.key, direction)
                 if outcome.kind == "ok":
                     entry.final = "ok"
-                    self._account(row, outcome)
                 elif outcome.kind == "fail":
                     # A disagreement with no kink in sight.  Report the input point's values
                     # when the input point showed no kink either (the user's own point).
                     entry.final = "mismatch"
-                    if entry.first.kind == "fail":
-                        entry.failure = (entry.first, 0, 0.0, entry.direction)
-                    else:
-                        entry.failure = (outcome, r, shift, direction)
+                    entry.failure = (entry.first, self.point0, entry.direction) \
+                        if entry.first.kind == "fail" else (outcome, point, direction)
                 else:
-                    still.append((row, entry))
+                    still.append(entry)
             pending = still
-        for row, entry in pending:
+        for entry in pending:
             if entry.first.kind == "fail":      # disagrees at the input point, no kink seen there
                 entry.final = "mismatch"
-                entry.failure = (entry.first, 0, 0.0, entry.direction)
+                entry.failure = (entry.first, self.point0, entry.direction)
             else:
                 entry.final = "nondiff"
+
+    def _perturbed(self, r: int) -> _Point:
+        shifted = {}
+        for k, v in self.params.items():
+            steps = self.root * np.maximum(1.0, np.abs(v))
+            shifted[k] = v + 16 * 2 ** (r - 1) * steps * self.rng.standard_normal(v.shape)
+        if self.code_dtype != np.float64:
+            shifted = {k: v.astype(self.code_dtype).astype(np.float64)
+                       for k, v in shifted.items()}
+        shift = max(float(np.max(np.abs(shifted[k] - self.params[k]), initial=0))
+                    for k in shifted)
+        base = self._working(shifted)
+        return _Point(shifted, base, self._gradients(shifted),
+                      self._loss(base, f"perturbed point #{r}"), redraw=r, shift=shift)
+
+    def _localise(self, point: _Point, name: str, direction: np.ndarray):
+        """Bisect a disagreeing direction down to one coordinate; (index, outcome) or None."""
+        shape = direction.shape
+        flat = direction.ravel()
+        candidates = np.flatnonzero(flat)
+        while candidates.size > 1:
+            best, best_score = None, -1.0
+            for half in np.array_split(candidates, 2):
+                part = np.zeros(flat.size)
+                part[half] = flat[half]
+                norm = float(np.sqrt(np.sum(part * part)))
+                if norm == 0:
+                    continue
+                outcome = self._check_entry(point, name, None, (part / norm).reshape(shape))
+                # The disagreement along the original (unnormalised) part of u; kinks avoided.
+                score = outcome.abs * norm if outcome.kind != "kink" else 0.0
+                if score > best_score:
+                    best, best_score = half, score
+            candidates = best
+        index = tuple(int(i) for i in np.unravel_index(int(candidates[0]), shape))
+        outcome = self._check_entry(point, name, index, None)
+        return (index, outcome) if outcome.kind == "fail" else None
 
     def _thresholds(self) -> dict:
         eps_name = f"eps({self.work_dtype})"
@@ -768,11 +906,26 @@ class _Checker:
                 f", {self.directions} random unit directions per tensor"
                 if self.resolved_mode == "directional" else ""),
             "kink_rule": ("a kink (or jump) inside the step is detected from the slopes on "
-                          "[−h, −h/2, 0, h/2, h]; such entries are re-drawn at a perturbed "
-                          f"point (new direction) up to {self.redraws} times, else reported "
-                          "as non-differentiable here"),
+                          "[−h, −h/2, 0, h/2, h]; a disagreeing entry is re-drawn at a "
+                          f"perturbed point (new direction) up to {self.redraws} times; one "
+                          "that straddles a kink at every point is non-differentiable here"),
         }
         if code != "float64":
-            out["float32_note"] = (f"{code} code: threshold {self.rtol:g}; compared against "
+            out["float32_note"] = (f"{code} code: threshold rtol = {self.rtol:g} (not the "
+                                   f"float64 {RTOL[np.dtype(np.float64)]:g}); compared against "
                                    f"{numeric}")
         return out
+
+
+def _account(row: TensorRow, outcome: _Outcome) -> None:
+    row.max_rel_error = max(row.max_rel_error, outcome.rel)
+    row.max_abs_error = max(row.max_abs_error, outcome.abs)
+    row.atol = max(row.atol, outcome.atol)
+
+
+def _failure(tensor: str, entry, outcome: _Outcome, point: _Point, direction,
+             localised_by: str | None = None) -> Failure:
+    return Failure(tensor=tensor, entry=entry, analytic=outcome.analytic,
+                   numeric=outcome.numeric, rel_error=outcome.rel, abs_error=outcome.abs,
+                   step=outcome.step, value=outcome.value, redraw=point.redraw,
+                   point_shift=point.shift, direction=direction, localised_by=localised_by)

@@ -35,6 +35,8 @@ class Failure:
     ``entry`` is the index tuple of a coordinate, or ``"direction k"``; ``direction`` holds the
     unit direction u for a directional entry (``None`` for a coordinate).  ``redraw`` is 0 at
     the input point, r > 0 at the r-th perturbed point (after a kink inside the step).
+    ``localised_by`` says how a coordinate was found from a disagreeing direction
+    (``"bisection of direction k"``).
     """
 
     tensor: str
@@ -48,6 +50,7 @@ class Failure:
     redraw: int = 0
     point_shift: float = 0.0
     direction: np.ndarray | None = field(default=None, repr=False)
+    localised_by: str | None = None
 
     def label(self) -> str:
         if isinstance(self.entry, tuple):
@@ -61,6 +64,8 @@ class Failure:
         text = (f"{self.label()}: analytic {self.analytic:.10g}, numeric {self.numeric:.10g} "
                 f"(rel err {self.rel_error:.2e}, abs err {self.abs_error:.2e}){where}, "
                 f"step h = {self.step:.3g}")
+        if self.localised_by:
+            text += f" (found by {self.localised_by})"
         if self.redraw:
             text += (f"; at perturbed point #{self.redraw} (params shifted by at most "
                      f"{self.point_shift:.2g}, after a kink inside the step at the input point)")
@@ -76,6 +81,8 @@ class Failure:
             out["value"] = _json_float(self.value)
         if self.redraw:
             out["point_shift"] = _json_float(self.point_shift)
+        if self.localised_by:
+            out["localised_by"] = self.localised_by
         if self.direction is not None and self.direction.size <= _JSON_LIMIT:
             out["direction"] = self.direction.tolist()
         return out
@@ -179,7 +186,7 @@ class GradientReport:
 
     def to_text(self) -> str:
         if self.status == "unusable":
-            return f"gradient check of {self.name}: UNUSABLE: {self.message}"
+            return f"gradient check: UNUSABLE: {self.message}"
         n_params = sum(row.size for row in self.rows)
         lines = [f"gradient check of {self.name}: {self.status.upper()} "
                  f"({len(self.rows)} tensors, {n_params} parameters; "
@@ -202,7 +209,12 @@ class GradientReport:
             lines.append("")
             lines.append("mismatches (analytic = the module's gradients, numeric = central "
                          "differences of its loss):")
-            lines += [f"  {failure.to_text()}" for failure in self.failures]
+            for row in self.rows:
+                listed = [f for f in self.failures if f.tensor == row.name]
+                lines += [f"  {failure.to_text()}" for failure in listed]
+                unlisted = row.failed - sum(f.localised_by is None for f in listed)
+                if unlisted > 0:
+                    lines.append(f"  ... and {unlisted} more disagreeing entries of {row.name}")
             lines.append("")
             lines += self.point_lines()
         if self.nondifferentiable:
@@ -218,10 +230,10 @@ class GradientReport:
         t = self.thresholds
         if not t:
             return []
-        return [f"step: {t['step_rule']}",
-                f"pass: {t['pass_rule']}",
-                f"noise: {t['noise_rule']}",
-                f"differences: {t['differences']}"]
+        labels = (("step", "step_rule"), ("pass", "pass_rule"), ("noise", "noise_rule"),
+                  ("differences", "differences"), ("kinks", "kink_rule"),
+                  ("precision", "float32_note"))
+        return [f"{label}: {t[key]}" for label, key in labels if key in t]
 
     def point_lines(self) -> list[str]:
         point = self.point
@@ -236,7 +248,7 @@ class GradientReport:
                     body = np.array2string(value)
                     lines.append(f"  {key} ({'x'.join(map(str, value.shape))}) =")
                     lines += [f"    {line}" for line in body.splitlines()]
-            failing = {failure.tensor for failure in self.failures}
+            failing = dict.fromkeys(failure.tensor for failure in self.failures)
             for name in failing:
                 value = np.asarray(point.get("params", {}).get(name))
                 if value.ndim and value.size <= _PRINT_LIMIT:
