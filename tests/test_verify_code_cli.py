@@ -1,0 +1,251 @@
+"""``python -m verify code`` end to end: exit status 0 / 1 / 2, what it prints, ``--spec``,
+``--mode``, ``--seed``, ``--json``.
+
+Most cases run in process through the same table machinery as ``python -m verify``
+(``run_commands``); real subprocesses cover what only a process shows: the exit codes, stderr
+without a traceback, ``--help``, and byte-identical JSON under different hash seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derive.cli import run_commands
+from verify.__main__ import COMMANDS
+
+MODULES = Path(__file__).parent / "handwritten_modules"
+ROOT = Path(__file__).parent.parent
+GOOD = MODULES / "relu_softmax_ce.py"
+
+
+def _in_process(capsys, *argv):
+    status = run_commands("python -m verify", "", COMMANDS, ["code", *map(str, argv)])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _process(*argv, hash_seed="0"):
+    env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+    return subprocess.run([sys.executable, "-m", "verify", *map(str, argv)], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def _faulty(tmp_path, old="D1 = (params[\"W2\"].T @ D2)", new="D1 = (params[\"W2\"] @ D2)"):
+    source = GOOD.read_text()
+    assert source.count(old) == 1
+    path = tmp_path / "faulty.py"
+    path.write_text(source.replace(old, new))
+    return path
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# --- end to end, in real processes ------------------------------------------------------------
+
+def test_exit_codes_and_streams_of_real_processes(tmp_path):
+    verified = _process("code", GOOD)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("gradient check of relu_softmax_ce.py: VERIFIED")
+    assert verified.stderr == ""
+
+    mismatch = _process("code", _faulty(tmp_path))
+    assert mismatch.returncode == 1, mismatch.stderr
+    assert "MISMATCH" in mismatch.stdout and "W1[0, 0]: analytic" in mismatch.stdout
+
+    unusable = _process("code", _write(tmp_path, "raises.py", UNUSABLE["raises"][0]))
+    assert unusable.returncode == 2
+    assert unusable.stdout == "" and "Traceback" not in unusable.stderr
+    assert unusable.stderr.splitlines() == [
+        "python -m verify code: error: raises.py: gradients(params, X, Y) raised IndexError: "
+        "tuple index out of range"]
+
+
+def test_help_works_for_the_command_table_and_the_code_command():
+    top = _process("--help")
+    assert top.returncode == 0 and "code" in top.stdout
+    assert "finite-difference check of a gradient module" in top.stdout
+    code = _process("code", "--help")
+    assert code.returncode == 0
+    for flag in ("--spec", "--mode", "--seed", "--json", "MODULE.py"):
+        assert flag in code.stdout
+
+
+def test_json_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
+    faulty = _faulty(tmp_path)
+    first = _process("code", faulty, "--json", "--seed", "3", hash_seed="0")
+    second = _process("code", faulty, "--json", "--seed", "3", hash_seed="12345")
+    assert first.returncode == second.returncode == 1
+    assert first.stdout == second.stdout
+    document = json.loads(first.stdout)
+    assert document["status"] == "mismatch" and document["ok"] is False
+
+
+# --- in process ---------------------------------------------------------------------------------
+
+def test_verified_module_prints_the_per_tensor_table_and_thresholds(capsys):
+    status, out, err = _in_process(capsys, GOOD)
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("tensor"))
+    table = [line.split()[0] for line in lines[header + 2:header + 8]]
+    assert table == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert all(line.rstrip().endswith("ok") for line in lines[header + 2:header + 8])
+    assert "rtol = 1e-06" in out and "h = eps(float64)^(1/3)" in out
+
+
+def test_mismatch_names_tensor_entries_and_values(capsys, tmp_path):
+    from verify import check_gradients, load_module
+    faulty = _faulty(tmp_path)
+    status, out, _ = _in_process(capsys, faulty)
+    assert status == 1
+    report = check_gradients(faulty)
+    truth = load_module(GOOD).gradients(report.point["params"], report.point["X"],
+                                        report.point["Y"])
+    rows = {line.split()[0]: line for line in out.splitlines()
+            if line[:2] in ("W1", "b1", "W2", "b2", "W3", "b3") and "  " in line}
+    assert "MISMATCH" in rows["W1"] and "MISMATCH" in rows["b1"]
+    assert rows["W2"].rstrip().endswith("ok") and rows["W3"].rstrip().endswith("ok")
+    first = report.failures[0]
+    assert first.label() == "W1[0, 0]"
+    assert f"W1[0, 0]: analytic {first.analytic:.10g}, numeric {first.numeric:.10g}" in out
+    assert first.numeric == pytest.approx(truth["W1"][0, 0], rel=1e-6)
+    assert "input point:" in out and "X (4x5) =" in out
+
+
+def test_directional_mode_localises_a_wrong_entry(capsys, tmp_path):
+    status, out, _ = _in_process(capsys, _faulty(tmp_path), "--mode", "directional")
+    assert status == 1
+    assert "W1 along direction 1: analytic" in out
+    assert "(found by bisection of direction 1)" in out
+    assert "4 dirs" in out
+
+
+def test_json_document(capsys, tmp_path):
+    status, out, _ = _in_process(capsys, GOOD, "--json")
+    document = json.loads(out)
+    assert status == 0 and document["status"] == "verified"
+    assert document["thresholds"]["rtol"] == 1e-6
+    assert [row["status"] for row in document["rows"]] == ["ok"] * 6
+    status, out, _ = _in_process(capsys, _faulty(tmp_path), "--json")
+    document = json.loads(out)
+    assert status == 1 and document["status"] == "mismatch"
+    failure = document["failures"][0]
+    assert failure["tensor"] == "W1" and failure["entry"] == [0, 0]
+    assert {"analytic", "numeric", "rel_error", "abs_error", "step"} <= set(failure)
+
+
+def test_seed_changes_the_point_and_repeats_it(capsys):
+    runs = [json.loads(_in_process(capsys, GOOD, "--json", "--seed", seed)[1])
+            for seed in ("1", "1", "2")]
+    assert runs[0] == runs[1]
+    assert runs[0]["point"]["X"] != runs[2]["point"]["X"]
+
+
+def test_spec_gives_shapes_and_targets_to_a_bare_module(capsys, tmp_path):
+    bare = _write(tmp_path, "bare.py", '''
+import numpy as np
+
+def _forward(params, X):
+    A1 = np.maximum(params["W1"] @ X + params["b1"], 0.0)
+    return A1, params["W2"] @ A1 + params["b2"]
+
+def loss(params, X, Y):
+    _, Yhat = _forward(params, X)
+    return float(np.mean(np.sum(np.log1p(np.exp(-Y * Yhat)), axis=0)))
+
+def gradients(params, X, Y):
+    A1, Yhat = _forward(params, X)
+    D2 = -Y / (1 + np.exp(Y * Yhat)) / X.shape[1]
+    D1 = (params["W2"].T @ D2) * (A1 > 0)
+    return {"W1": D1 @ X.T, "b1": D1.sum(axis=1, keepdims=True),
+            "W2": D2 @ A1.T, "b2": D2.sum(axis=1, keepdims=True)}
+''')
+    spec = _write(tmp_path, "net.toml", '[network]\nsizes = [3, 4, 1]\nactivation = "relu"\n'
+                                        'loss = "logistic"\n')
+    status, out, err = _in_process(capsys, bare, "--spec", spec, "--json")
+    document = json.loads(out)
+    assert status == 0, err
+    assert [(r["name"], r["shape"]) for r in document["rows"]] == \
+        [("W1", [4, 3]), ("b1", [4, 1]), ("W2", [1, 4]), ("b2", [1, 1])]
+    assert set(np.unique(document["point"]["Y"])) <= {-1.0, 1.0}       # logistic: ±1 targets
+    assert "targets sign (the spec's loss 'logistic')" in document["notes"]
+    # without the spec nothing says what to draw
+    status, _, err = _in_process(capsys, bare)
+    assert status == 2
+    assert "neither init_params() nor PARAM_SHAPES" in err
+
+
+def test_bad_spec_is_bad_input(capsys, tmp_path):
+    spec = _write(tmp_path, "net.toml", '[network]\nsizes = [4, 5, 2]\n')
+    status, out, err = _in_process(capsys, GOOD, "--spec", spec)
+    assert status == 2 and out == ""
+    assert "PARAM_SHAPES" in err and "differ from the spec's" in err
+    broken = _write(tmp_path, "broken.toml", "[network\nsizes = 3")
+    status, _, err = _in_process(capsys, GOOD, "--spec", broken)
+    assert status == 2 and "malformed TOML" in err
+    status, _, err = _in_process(capsys, GOOD, "--spec", tmp_path / "none.toml")
+    assert status == 2 and "none.toml" in err
+
+
+UNUSABLE = {
+    "syntax_error": ("import numpy as np\ndef loss(params, X, Y)\n    return 0\n",
+                     "{path}:2: syntax error"),
+    "import_raises": ("import numpy as np\nraise ImportError('no module named cupy')\n",
+                      "{path}: importing it raised ImportError: no module named cupy"),
+    "no_gradients": ("def loss(params, X, Y):\n    return 0.0\n",
+                     "{name}: no function gradients(params, X, Y)"),
+    "wrong_keys": (GOOD.read_text().replace('"b3": db3}', '"c3": db3}'),
+                   "{name}: gradients() keys do not match the parameters (missing b3; "
+                   "unexpected c3)"),
+    "wrong_shape": (GOOD.read_text().replace("db1 = D1.sum(axis=1, keepdims=True)",
+                                             "db1 = D1.sum(axis=0, keepdims=True)"),
+                    "{name}: gradients()['b1'] has shape (1, 5), but parameter b1 has "
+                    "shape (5, 1)"),
+    "nan_gradient": (GOOD.read_text().replace("dW3 = D3 @ cache[\"A2\"].T",
+                                              "dW3 = D3 @ cache[\"A2\"].T / 0.0"),
+                     "{name}: gradients()['W3'] contains"),
+    "nan_loss": (GOOD.read_text().replace(
+        'return float(-np.mean(np.sum(Y * _log_softmax(cache["Z3"]), axis=0)))',
+        "return float(np.log(-1.0))"),
+                 "{name}: loss() returned nan at the input point"),
+    "raises": (GOOD.read_text().replace("N = X.shape[1]", "N = X.shape[2]"),
+               "{name}: gradients(params, X, Y) raised IndexError: tuple index out of range"),
+}
+
+
+def test_a_missing_file_exits_2(capsys, tmp_path):
+    status, out, err = _in_process(capsys, tmp_path / "absent.py")
+    assert status == 2 and out == ""
+    assert err == f"python -m verify code: error: {tmp_path / 'absent.py'}: no such file\n"
+
+
+@pytest.mark.parametrize("case", sorted(UNUSABLE))
+def test_unusable_modules_exit_2_with_one_line(case, capsys, tmp_path):
+    source, expected = UNUSABLE[case]
+    path = _write(tmp_path, f"{case}.py", source)
+    for extra in ((), ("--json",)):
+        with np.errstate(all="ignore"):
+            status, out, err = _in_process(capsys, path, *extra)
+        assert status == 2
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in err
+        assert lines[0].startswith("python -m verify code: error: " +
+                                   expected.format(path=path, name=path.name))
+        if extra:
+            document = json.loads(out)
+            assert document == {"status": "unusable", "ok": False, "module": path.name,
+                                "message": lines[0].split("error: ", 1)[1]}
+        else:
+            assert out == ""
+
