@@ -230,10 +230,10 @@ def load_module(path: str | os.PathLike) -> ModuleType:
         code = compile(source, str(path), "exec")
     except SyntaxError as exc:
         raise Unusable(f"syntax error: {exc.msg}", f"{path}:{exc.lineno}") from None
-    module_name = f"_verify_module_{abs(hash(str(path.resolve())))}"
+    module_name = f"_verify_module_{len(sys.modules)}_{path.stem}"
     module = ModuleType(module_name)
     module.__file__ = str(path)
-    # Registered while it executes, so that dataclasses and pickling inside it can find it.
+    # Registered while it executes, so that dataclasses inside it can find their module.
     sys.modules[module_name] = module
     try:
         exec(code, module.__dict__)
@@ -242,7 +242,8 @@ def load_module(path: str | os.PathLike) -> ModuleType:
             raise
         raise Unusable(f"importing it raised {_one_line(exc)}", str(path)) from None
     finally:
-        sys.modules.pop(module_name, None)
+        if sys.modules.get(module_name) is module:
+            del sys.modules[module_name]
     return module
 
 

@@ -23,7 +23,7 @@ import json
 from derive.cli import EXIT_FAILED, EXIT_OK, write_output
 from derive.spec import load_spec
 
-from ..numeric import MODES, Unusable, check_gradients
+from ..numeric import FULL_LIMIT, MODES, Unusable, check_gradients
 
 HELP = "finite-difference check of a gradient module (loss + gradients)"
 
@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
                         "target domain")
     parser.add_argument("--mode", choices=MODES, default="auto",
                         help="every coordinate (full), random directions per tensor "
-                        "(directional), or full up to 2000 parameters (auto, default)")
+                        f"(directional), or full up to {FULL_LIMIT} parameters (auto, default)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the drawn point, directions and re-draws (default 0)")
     parser.add_argument("--json", action="store_true",
