@@ -528,7 +528,7 @@ class _Checker:
             raise Unusable("params must be a non-empty dict name -> array")
         params = {str(k): _as_float_array(v, f"parameter {k}") for k, v in params.items()}
         given_dtypes = [v.dtype for v in params.values()]
-        params = {k: v.astype(np.float64) for k, v in params.items()}
+        params = {k: v.astype(np.float64, copy=False) for k, v in params.items()}
         if self.f.param_shapes:
             expected = self.f.param_shapes
             if set(expected) != set(params):
@@ -598,7 +598,7 @@ class _Checker:
         self.point0 = _Point(params, base, self.gradients0, loss0)
 
     def _working(self, params: dict) -> dict:
-        return {k: v.astype(self.work_dtype) for k, v in params.items()}
+        return {k: v.astype(self.work_dtype, copy=False) for k, v in params.items()}
 
     # -- calling the module
 
