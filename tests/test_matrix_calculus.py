@@ -437,6 +437,22 @@ def test_latex_and_sympy_syntax_read_alike(latex, sympy_syntax):
     assert read_expression(latex, Namespace()) == read_expression(sympy_syntax, Namespace())
 
 
+def test_nested_elementwise_functions_stay_nested():
+    """σ(sin x) stays two nodes with the calculus' own dummy whatever surrounds it (SymPy's
+    doit would fuse them into one function with a fresh dummy, so equal readings differed)."""
+    x, c = sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("c", n, 1)
+    nested = elementwise(ACTIVATIONS.get("tanh").function, elementwise(SIGMOID, x))
+    latex = read_expression(r"(\sin(x) - (c - x)) \odot \tanh(\sigma(x))", Namespace())
+    python = read_expression("hadamard_product(sin(x) - (c - x), tanh(sigmoid(x)))",
+                             Namespace())
+    assert latex == python and nested in latex.args and len(latex.args) == 2
+    assert sp.MatAdd(elementwise(sp.sin, x), -c, x).doit(deep=False) in latex.args
+    _check_against_fd(r"c^T ((\sin(x) - (c - x)) \odot \tanh(\sigma(x)))", "x",
+                      {"x": ("n", 1), "c": ("n", 1)},
+                      lambda e: e["c"].T @ ((np.sin(e["x"]) - e["c"] + e["x"])
+                                           * np.tanh(_sigmoid(e["x"]))))
+
+
 def test_identity_and_ones_take_their_size_from_context():
     X, x = sp.MatrixSymbol("X", m, n), sp.MatrixSymbol("x", n, 1)
     ns = Namespace(shapes={"X": ("m", "n")})

@@ -11,7 +11,9 @@ which is how the sigmoid/cross-entropy gradient simplifies (seed 002).  The resu
 back into a matrix expression and kept only when it is strictly shorter.
 
 Glossary: an *atom* is a matrix sub-expression not built entrywise, replaced by a scalar
-symbol; ``d`` the dummy argument of an elementwise function.
+symbol; ``d`` the dummy argument of an elementwise function.  Scalar nodes (vᵀAv, ‖x‖) become
+symbols too, and never enter the body of an elementwise function (they may contain elementwise
+functions themselves, whose bound dummy is the same one).
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ class _Scalarizer:
             on = [d for d in back if factor.has(d)]
             if not on:
                 coeff.append(factor.xreplace(restore))
-            elif len(on) == 1:
+            elif len(on) == 1 and not factor.has(*restore):
                 by_atom.setdefault(on[0], []).append(factor)
             elif isinstance(factor, sp.Add):
                 composite.append(self.to_matrix(factor, shape))
@@ -154,6 +156,8 @@ def simplify_entrywise(expr):
         scalar = scalarizer.to_scalar(expr)
     except _NotEntrywise:
         return expr
+    if any(isinstance(node, sp.MatrixExpr) for node in sp.preorder_traversal(scalar)):
+        return expr                  # a matrix left inside a function body: not entrywise
     cost = sp.count_ops(scalar)
     best = min(_candidates(_explicit_primes(scalar)), key=sp.count_ops)
     if sp.count_ops(best) >= cost:

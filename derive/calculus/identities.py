@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 
 from ..activations import ACTIVATIONS
-from .matrix_nodes import (LogSumExp, MatNorm, Softmax, elementwise, prime_function, to_scalar)
+from .matrix_nodes import MatNorm, Softmax, elementwise, hadamard_of, prime_function, to_scalar
 
 n, m, p = sp.symbols("n m p")
 n_j, n_k = sp.symbols("n_j n_k")
@@ -60,7 +60,7 @@ _T = sp.Transpose
 
 
 def _had(*factors):
-    return sp.hadamard_product(*factors)
+    return hadamard_of(*factors)
 
 
 def _sigmoid(z):

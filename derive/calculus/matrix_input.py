@@ -31,7 +31,8 @@ import sympy as sp
 from ..activations import ACTIVATIONS, ActivationFunction
 from ..errors import BadInput
 from .matrix_nodes import (AsScalar, LogSumExp, MatNorm, Softmax, elementwise, is_column,
-                           is_matrix, is_one_by_one, shape_of, to_scalar)
+                           hadamard_of, is_matrix, is_one_by_one, matrix_sum, shape_of,
+                           to_scalar)
 
 DEFAULT_SIZE = sp.Symbol("n")
 _SIZE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_{}]*$")
@@ -254,14 +255,14 @@ class Algebra:
                 verb = "add" if sign == 1 else "subtract"
                 self.fail(f"cannot {verb} {describe(a, ta)} and {describe(b, tb)}: "
                           "shapes differ")
-            return sp.MatAdd(a, b).doit(deep=False)
+            return matrix_sum(a, b)
         for value, other in ((a, b), (b, a)):
             if is_matrix(value) and not is_one_by_one(value):
                 if value.shape[0] == 1 or value.shape[1] == 1:
                     # 1 − y for a vector y: the scalar times the ones vector
                     ones = sp.OneMatrix(*value.shape)
                     spread = ones if other == 1 else sp.MatMul(other, ones).doit(deep=False)
-                    return sp.MatAdd(value, spread).doit(deep=False)
+                    return matrix_sum(value, spread)
                 text_value, text_other = (ta, tb) if value is a else (tb, ta)
                 self.fail(f"cannot add {describe(value, text_value)} and the scalar "
                           f"{describe(other, text_other)} (for c I or c 1 1^T write it so)")
@@ -320,7 +321,7 @@ class Algebra:
         if a.shape != b.shape:
             self.fail(f"cannot take the Hadamard product of {describe(a, ta)} and "
                       f"{describe(b, tb)}: shapes differ")
-        return sp.hadamard_product(a, b)
+        return hadamard_of(a, b)
 
     def square_matrix(self, a, ta, what):
         if not is_matrix(a) or a.shape[0] != a.shape[1]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.hadamard import canonicalize as canonicalize_hadamard
 
 from ..activations import ActivationFunction
 
@@ -226,6 +227,61 @@ def prime_function(function: type) -> type:
     return _PRIMES[function]
 
 
+def matrix_sum(*terms) -> sp.MatrixExpr:
+    """Σ terms in SymPy's canonical form (nested sums flattened, like terms added, zeros
+    dropped, terms sorted), built without ``MatAdd.doit``: that re-multiplies each collected
+    term with ``*``, a deep ``doit`` that would fuse σ(sin(x)) into one function with a fresh
+    dummy and distribute transposes of sums.
+
+    >>> n = sp.Symbol("n")
+    >>> x, a = sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("a", n, 1)
+    >>> matrix_sum(x, -a, x)
+    -a + 2*x
+    """
+    flat: list = []
+    for term in terms:
+        coeff, matrix = term.as_coeff_mmul()
+        if isinstance(matrix, sp.MatMul) and len(matrix.args) == 1:
+            matrix = matrix.args[0]
+        if isinstance(matrix, sp.MatAdd):       # c (A + B) among other terms: c A + c B
+            flat.extend(part if coeff == 1 else sp.MatMul(coeff, part).doit(deep=False)
+                        for part in matrix.args)
+        else:
+            flat.append(term)
+    coefficients: dict = {}
+    for term in flat:
+        if isinstance(term, sp.ZeroMatrix):
+            continue
+        coeff, matrix = term.as_coeff_mmul()
+        if isinstance(matrix, sp.MatMul) and len(matrix.args) == 1:
+            matrix = matrix.args[0]
+        coefficients[matrix] = coefficients.get(matrix, sp.S.Zero) + coeff
+    kept = []
+    for matrix, coeff in coefficients.items():
+        if coeff == 0:
+            continue
+        if coeff == 1:
+            kept.append(matrix)
+        elif isinstance(matrix, sp.MatMul):
+            kept.append(sp.MatMul(coeff, *matrix.args).doit(deep=False))
+        else:
+            kept.append(sp.MatMul(coeff, matrix))
+    if not kept:
+        return sp.ZeroMatrix(*flat[0].shape)
+    if len(kept) == 1:
+        return kept[0]
+    return sp.MatAdd(*sorted(kept, key=sp.default_sort_key))
+
+
+def hadamard_of(*factors) -> sp.MatrixExpr:
+    """A ⊙ B ⊙ … in SymPy's canonical form (flattened, sorted, ones dropped, repeats as
+    Hadamard powers), without ``sp.hadamard_product``'s deep ``doit``, which fuses nested
+    elementwise functions with a fresh dummy."""
+    if len(factors) == 1:
+        return factors[0]
+    return canonicalize_hadamard(sp.HadamardProduct(*factors))
+
+
 def canonical_lambda(function) -> sp.Lambda:
     """``function`` (a SymPy function class or a Lambda of one variable) as d ↦ Φ(d) with the
     module's one dummy d, so that equal functions are structurally equal.
@@ -283,6 +339,6 @@ def elementwise_derivative(node: ElementwiseApplyFunction):
 
 
 __all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "Vec", "CommutationMatrix", "ActivationPrime", "prime_function",
-           "elementwise", "canonical_lambda", "elementwise_derivative", "lambda_head", "scalar_derivative",
+           "elementwise", "canonical_lambda", "matrix_sum", "hadamard_of", "elementwise_derivative", "lambda_head", "scalar_derivative",
            "to_scalar", "is_matrix", "shape_of", "is_column", "is_row", "is_vector",
            "is_one_by_one"]

@@ -38,7 +38,8 @@ from ..errors import BadInput
 from .entrywise import simplify_entrywise
 from .matrix_nodes import (AsScalar, CommutationMatrix, LogSumExp, MatNorm, Softmax,
                            elementwise, elementwise_derivative, is_column, is_matrix,
-                           is_one_by_one, is_row, shape_of, to_scalar)
+                           hadamard_of, is_one_by_one, is_row, matrix_sum, shape_of,
+                           to_scalar)
 
 _DUMMY_PREFIX = "arg"
 
@@ -98,7 +99,7 @@ def madd(*terms):
     if all(is_matrix(t) for t in terms):
         if len(terms) == 1:
             return terms[0]
-        return sp.MatAdd(*terms).doit(deep=False)
+        return matrix_sum(*terms)
     return sp.Add(*[to_scalar(t) if is_matrix(t) else t for t in terms])
 
 
@@ -179,7 +180,7 @@ def hadamard(*args):
     scalars.extend(extra)
     if not merged:
         return mm(*scalars, sp.OneMatrix(*shape))
-    product = merged[0] if len(merged) == 1 else sp.hadamard_product(*merged)
+    product = hadamard_of(*merged)
     return mm(*scalars, product)
 
 
