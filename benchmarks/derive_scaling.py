@@ -81,8 +81,8 @@ def chain(sizes):
     gradients = {}
     for layer in reversed(net.layers):
         f = outputs[layer.index]
-        symbols = sp.Matrix(1, layer.n_out,
-                            lambda _, i: sp.Symbol(f"G{layer.index + 1}_{i + 1}", real=True))
+        symbols = sp.Matrix(1, layer.n_out, [sp.Symbol(f"G{layer.index + 1}_{i + 1}", real=True)
+                                             for i in range(layer.n_out)])
         definitions += list(zip(symbols, g))
         for name, theta in layer.params().items():
             flat = list(theta)
