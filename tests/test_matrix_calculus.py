@@ -370,6 +370,74 @@ def test_random_vector_expressions(case):
     _check_against_fd(sympy_syntax, "x", SHAPES, value, invertible=("A",), seed=case)
 
 
+SQUARE = {"X": ("n", "n"), "A": ("n", "n"), "B": ("n", "n")}
+
+
+def _matrix(rng, depth):
+    """(LaTeX, NumPy function) of an n×n expression in X, A, B."""
+    if depth == 0:
+        name = rng.choice(["X", "X", "A"])
+        return name, lambda e, k=name: e[k]
+    kind = rng.choice(["left", "right", "transpose", "add", "tanh", "sigmoid", "had", "mul",
+                       "inv", "trace"])
+    l1, f1 = _matrix(rng, depth - 1)
+    if kind in ("add", "had", "mul"):
+        l2, f2 = _matrix(rng, depth - 1)
+    if kind == "left":
+        return rf"A ({l1})", lambda e: e["A"] @ f1(e)
+    if kind == "right":
+        return rf"({l1}) B", lambda e: f1(e) @ e["B"]
+    if kind == "transpose":
+        return rf"({l1})^T", lambda e: f1(e).T
+    if kind == "add":
+        return rf"({l1}) + ({l2})", lambda e: f1(e) + f2(e)
+    if kind == "tanh":
+        return rf"\tanh({l1})", lambda e: np.tanh(f1(e))
+    if kind == "sigmoid":
+        return rf"\sigma({l1})", lambda e: _sigmoid(f1(e))
+    if kind == "had":
+        return rf"({l1}) \odot ({l2})", lambda e: f1(e) * f2(e)
+    if kind == "mul":
+        return rf"({l1}) ({l2})", lambda e: f1(e) @ f2(e)
+    if kind == "inv":
+        return (rf"(2 I + ({l1}) \odot ({l1}))^{{-1}}",
+                lambda e: np.linalg.inv(2 * np.eye(len(e["X"])) + f1(e) * f1(e)))
+    return rf"\operatorname{{tr}}({l1}) ({l1})", lambda e: np.trace(f1(e)) * f1(e)
+
+
+def _matrix_scalar(rng, depth):
+    latex, value = _matrix(rng, depth)
+    kind = rng.choice(["trace", "frobenius", "sum", "logdet"])
+    if kind == "trace":
+        return rf"\operatorname{{tr}}({latex})", lambda e: np.trace(value(e))
+    if kind == "frobenius":
+        return rf"\|{latex}\|_F^2", lambda e: np.sum(value(e) ** 2)
+    if kind == "sum":
+        return rf"\mathbf{{1}}^T ({latex}) \mathbf{{1}}", lambda e: np.sum(value(e))
+    return (rf"\log\det(3 I + ({latex}) ({latex})^T)",
+            lambda e: np.log(np.linalg.det(3 * np.eye(len(e["X"])) + value(e) @ value(e).T)))
+
+
+MATRIX_CASES = _cases(10, 31, _matrix_scalar)
+MATRIX_VALUED_CASES = _cases(6, 32, _matrix)
+
+
+@pytest.mark.parametrize("case", range(len(MATRIX_CASES)))
+def test_random_scalar_functions_of_a_matrix(case):
+    latex, value = MATRIX_CASES[case]
+    _check_against_fd(latex, "X", SQUARE, value, seed=case)
+
+
+@pytest.mark.parametrize("case", range(len(MATRIX_VALUED_CASES)))
+def test_random_matrix_functions_in_the_vec_convention(case):
+    latex, value = MATRIX_VALUED_CASES[case]
+    env = _draw(SQUARE, np.random.default_rng(case))
+    numerator = _fd_columns(value, env, "X", order="F")
+    result = matrix_jacobian(latex, "X", shapes=SQUARE, vec=True)
+    np.testing.assert_allclose(_evaluate(result, env), numerator, rtol=1e-5, atol=1e-7,
+                               err_msg=f"{latex}: {result.numpy}")
+
+
 # --- the vec convention -------------------------------------------------------------------------
 
 VEC_CASES = [

@@ -436,8 +436,12 @@ def looks_like_sympy(text: str, namespace: Namespace | None = None) -> bool:
         return False
     declared = set(namespace.shapes) | set(namespace.scalars) if namespace else set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-                (len(node.func.id) == 1 or node.func.id in declared):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name) and (len(node.func.id) == 1 or
+                                                node.func.id in declared):
+            return False
+        if not isinstance(node.func, (ast.Name, ast.Attribute)):   # (A + X)(A + X)
             return False
     return True
 

@@ -197,8 +197,13 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
             return str(int(size))
         if size in self.dims:
             return self.dims[size]
-        substituted = sp.sympify(size).xreplace({k: sp.Symbol(v) for k, v in self.dims.items()})
-        return self._print(substituted)
+        # n**2 → A.shape[0]**2: print with placeholder names, then put the code in
+        placeholders = {k: sp.Symbol(f"DIMPLACEHOLDER{i}") for i, k in
+                        enumerate(sorted(self.dims, key=str))}
+        text = self._print(sp.sympify(size).xreplace(placeholders))
+        for size_symbol, placeholder in placeholders.items():
+            text = text.replace(placeholder.name, self.dims[size_symbol])
+        return text
 
     def _print_Identity(self, expr):
         return f"np.eye({self._dim(expr.shape[0])})"

@@ -149,14 +149,19 @@ class _Forward:
 
     def matpow(self, node):
         base, k = node.base, node.exp
-        if not (k.is_Integer and k > 0):
+        if not k.is_Integer or k == 0:
             raise NoClosedForm(f"no vec rule for the power {node} (exponent {k})")
         inner = self(base)
-        terms = [mm(kron(mm(*[transpose(base)] * (int(k) - 1 - i)) if int(k) - 1 - i else
-                         _identity(base.shape[0]),
-                         mm(*[base] * i) if i else _identity(base.shape[0])), inner)
-                 for i in range(int(k))]
-        return madd(*terms)
+        if k < 0:                                    # Y⁻ᵏ = (Y⁻¹)ᵏ
+            base, k = sp.Inverse(base), -k
+            inner = mm(-1, kron(transpose(base), base), inner)
+        size = base.shape[0]
+
+        def power(matrix, e):
+            return mm(*[matrix] * e) if e else _identity(size)
+        k = int(k)
+        return madd(*[mm(kron(power(transpose(base), k - 1 - i), power(base, i)), inner)
+                      for i in range(k)])
 
 
 _RULES = {
