@@ -288,7 +288,8 @@ IDENTITIES: tuple[Identity, ...] = (
              lambda e: 0.5 * np.sum((e["X"] @ e["w"] - e["y"]) ** 2), source="normal equations"),
     Identity("ridge by w", r"\frac{1}{2}\|X w - y\|^2 + \frac{\lambda}{2}\|w\|^2", "w",
              (("X", (m, n)), ("w", (n, 1)), ("y", (m, 1))),
-             sp.MatAdd(_mul(_T(X_mn * w_n - y_m), X_mn), lam * w_n.T).doit(deep=False), X_mn.T * (X_mn * w_n - y_m) + lam * w_n,
+             sp.MatAdd(_mul(_T(X_mn * w_n - y_m), X_mn), lam * w_n.T).doit(deep=False),
+             X_mn.T * (X_mn * w_n - y_m) + lam * w_n,
              lambda e: 0.5 * np.sum((e["X"] @ e["w"] - e["y"]) ** 2)
              + 0.5 * e["lambda"] * np.sum(e["w"] ** 2),
              scalars=("lambda",), source="ridge regression"),

@@ -597,4 +597,5 @@ def read_expression(text: str, namespace: Namespace, where: str | None = "EXPR")
 
 
 __all__ = ["Namespace", "Algebra", "parse_shape_spec", "read_expression", "size_of",
-           "looks_like_sympy", "SympySyntaxReader", "known_functions", "Unsized", "DEFAULT_SIZE", "AsScalar"]
+           "looks_like_sympy", "SympySyntaxReader", "known_functions", "Unsized", "DEFAULT_SIZE",
+           "AsScalar"]

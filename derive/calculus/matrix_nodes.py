@@ -287,7 +287,8 @@ def canonical_lambda(function) -> sp.Lambda:
     module's one dummy d, so that equal functions are structurally equal.
 
     >>> t = sp.Symbol("t", real=True)
-    >>> canonical_lambda(sp.Lambda(t, t**2)) == canonical_lambda(sp.Lambda(sp.Symbol("s"), sp.Symbol("s")**2))
+    >>> s = sp.Symbol("s")
+    >>> canonical_lambda(sp.Lambda(t, t**2)) == canonical_lambda(sp.Lambda(s, s**2))
     True
     """
     if isinstance(function, sp.Lambda):
@@ -338,7 +339,8 @@ def elementwise_derivative(node: ElementwiseApplyFunction):
     return elementwise(derivative, node.expr)
 
 
-__all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "Vec", "CommutationMatrix", "ActivationPrime", "prime_function",
-           "elementwise", "canonical_lambda", "matrix_sum", "hadamard_of", "elementwise_derivative", "lambda_head", "scalar_derivative",
+__all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "Vec", "CommutationMatrix",
+           "ActivationPrime", "prime_function", "elementwise", "canonical_lambda", "matrix_sum",
+           "hadamard_of", "elementwise_derivative", "lambda_head", "scalar_derivative",
            "to_scalar", "is_matrix", "shape_of", "is_column", "is_row", "is_vector",
            "is_one_by_one"]

@@ -834,4 +834,5 @@ def _linear_scalar(expr, g, steps):
 
 
 __all__ = ["Step", "RULES", "NoClosedForm", "backpropagate", "tidy", "linear_part", "mm", "madd",
-           "transpose", "hadamard", "inner", "collect_factors", "pull_common_coefficient", "rule_for", "zero_like"]
+           "transpose", "hadamard", "inner", "collect_factors", "pull_common_coefficient",
+           "rule_for", "zero_like"]
