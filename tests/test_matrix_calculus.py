@@ -553,6 +553,7 @@ def test_identity_and_ones_take_their_size_from_context():
     ("x.applyfunc(Lambda(t, t**2 + y))", "x", {}, r"'y' in the body of a Lambda"),
     (r"\|X\|_2", "X", {}, r"2-norm of the matrix 'X' .*Frobenius"),
     ("A^{1/2}", "A", {}, r"cannot read the superscript '1/2'"),
+    ("e^{A}", "A", {}, r"could be the matrix exponential; .* write \\exp\(A\)"),
     ("t v", "t", {}, r"cannot multiply 't' \(n×1\) by 'v' \(n×1\): 1 column against n rows "
      r"\(no shape was declared for t n×1, v n×1: declare it with --shape NAME=RxC or --scalar"),
 ])

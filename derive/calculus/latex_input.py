@@ -415,6 +415,9 @@ class LatexReader:
             caret = self.advance()
             group = self.group_text()
             exponent = self.sub_reader(group, caret).read()
+            if is_matrix(exponent) and 1 not in tuple(exponent.shape):
+                self.fail(f"e^{{{group}}} of a matrix could be the matrix exponential; for the "
+                          f"entrywise exponential write \\exp({group})", caret)
             return self.algebra.apply(sp.exp, exponent)
         symbol = self.namespace.lookup(base)
         return self.algebra.transpose(symbol) if transposed else symbol
