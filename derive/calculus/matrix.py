@@ -12,7 +12,12 @@ form), and the result is brought into textbook form.
   upstream column g is linear in g, Jᵀ g; the Jacobian is read off it (u ⊙ (N g) = diag(u) N g,
   L gᵀ R = L Rᵀ g, tr(L g R) = R L g);
 - a matrix-valued expression differentiated by anything, or a vector by a matrix, is a tensor of
-  order 3 or 4 and is refused (differentiate a scalar function of it, or use :func:`vjp`).
+  order 3 or 4: with ``vec=True`` it is d vec(Y)/d vec(X), built in forward mode with Kronecker
+  products (:mod:`.vec`); without, it is refused with that advice.
+
+Tidying (:func:`~.matrix_rules.tidy`) pushes transposes to the leaves, collects common factors
+and scalar coefficients, and simplifies entrywise algebra (:mod:`.entrywise`: with σ' = σ(1 − σ)
+the sigmoid/cross-entropy gradient cancels to σ(z) − y).
 
 Shapes (numerator layout): ∂y/∂x is m×n, ∂f/∂x is 1×n, ∂f/∂X is q×p for X ∈ R^{p×q};
 denominator layout transposes each.
