@@ -8,15 +8,20 @@
 """
 
 from .activations import ACTIVATIONS
-from .backprop import MLPDerivation, backprop
+from .api import backprop
+from .backprop import MLPDerivation
 from .calculus import jacobian
 from .derivation import Label, Step
 from .errors import BadInput
 from .losses import LOSSES
+from .layer_rules import MatrixDerivation, MatrixNetwork, derive_layer_rules, matrix_network
 from .network import Network, mlp
+from .notation import PROFILES, get_profile
 from .spec import DEFAULT_SPEC, load_spec
 
 Derivation = MLPDerivation
 
-__all__ = ["ACTIVATIONS", "LOSSES", "BadInput", "Derivation", "Label", "MLPDerivation",
-           "Network", "Step", "DEFAULT_SPEC", "backprop", "jacobian", "load_spec", "mlp"]
+__all__ = ["ACTIVATIONS", "LOSSES", "PROFILES", "BadInput", "Derivation", "Label",
+           "MLPDerivation", "MatrixDerivation", "MatrixNetwork", "Network", "Step",
+           "DEFAULT_SPEC", "backprop", "derive_layer_rules", "get_profile", "jacobian",
+           "load_spec", "matrix_network", "mlp"]

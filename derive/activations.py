@@ -102,7 +102,7 @@ class Activation:
         return z.applyfunc(self.function)
 
     def derivative_at(self, arg: sp.Expr) -> sp.Expr:
-        return self.printed_derivative.subs(x, arg)
+        return self.printed_derivative.xreplace({x: arg})
 
     def derivative_in_output(self, output: sp.Symbol) -> sp.Expr | None:
         """Φ' written in Φ's output only (σ' = a(1 − a)), or ``None`` when it needs x too."""

@@ -25,7 +25,22 @@ U = sp.Symbol("u", real=True)
 V = sp.Symbol("v", real=True)
 
 
-class Entrywise2(sp.MatrixExpr):
+class _ExplicitWhenConcrete(sp.MatrixExpr):
+    """``doit()`` gives an explicit matrix once the arguments are explicit matrices (entries
+    are built from concrete indices only: ``_entry`` is never asked for a symbolic one)."""
+
+    def doit(self, **hints):
+        args = [a.doit(**hints) if isinstance(a, sp.Basic) and hints.get("deep", True) else a
+                for a in self.args]
+        node = type(self)(*args)
+        if all(isinstance(a, sp.MatrixBase) for a in args if isinstance(a, sp.MatrixExpr)
+               or isinstance(a, sp.MatrixBase)):
+            rows, cols = node.shape
+            return sp.ImmutableMatrix(rows, cols, lambda i, j: node._entry(i, j))
+        return node
+
+
+class Entrywise2(_ExplicitWhenConcrete):
     """f(A, B) entry by entry; ``function`` a Lambda of two variables.
 
     >>> n = sp.Symbol("n")
@@ -73,7 +88,7 @@ def entrywise2(expr: sp.Expr, first_symbol: sp.Symbol, second_symbol: sp.Symbol,
     return Entrywise2(function, first, second)
 
 
-class ColumnSoftmax(sp.MatrixExpr):
+class ColumnSoftmax(_ExplicitWhenConcrete):
     """softmax of each column of Z: S_ij = exp(Z_ij) / Σ_k exp(Z_kj); same shape as Z."""
 
     def __new__(cls, Z):
@@ -92,7 +107,7 @@ class ColumnSoftmax(sp.MatrixExpr):
         return sp.exp(Z[i, j]) / sp.Add(*[sp.exp(Z[k, j]) for k in range(Z.shape[0])])
 
 
-class Augment(sp.MatrixExpr):
+class Augment(_ExplicitWhenConcrete):
     """Ṽ = [1ᵀ; V]: a row of ones on top of V ((1 + n) × N for V n × N)."""
 
     def __new__(cls, V_):
@@ -111,7 +126,7 @@ class Augment(sp.MatrixExpr):
         return sp.S.One if i == 0 else self.args[0][i - 1, j]
 
 
-class DropBias(sp.MatrixExpr):
+class DropBias(_ExplicitWhenConcrete):
     """W̃ without its column 0 (the bias column): n × m for W̃ n × (1 + m)."""
 
     def __new__(cls, W):
@@ -130,7 +145,7 @@ class DropBias(sp.MatrixExpr):
         return self.args[0][i, j + 1]
 
 
-class DropFirstRow(sp.MatrixExpr):
+class DropFirstRow(_ExplicitWhenConcrete):
     """G without its row 0."""
 
     def __new__(cls, G):

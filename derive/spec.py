@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from .activations import custom as custom_activation
@@ -36,14 +37,16 @@ from .calculus.result import LAYOUTS
 from .errors import BadInput
 from .losses import custom as custom_loss
 from .network import Network, mlp
+from .notation import get_profile
 
 _KEYS = {
     "network": {"sizes", "activation", "activations", "loss", "convention", "reduction", "depth"},
-    "output": {"notation", "layout"},
+    "output": {"notation", "layout", "form", "batch"},
     "activations.*": {"expr", "latex", "derivative"},
     "losses.*": {"expr", "latex", "targets"},
 }
-_TABLES = {"network", "output", "activations", "losses", "graph"}
+_TABLES = {"network", "output", "activations", "losses", "graph", "notation"}
+FORMS = ("concrete", "matrix")
 DEFAULT_SPEC = {"network": {"sizes": [2, 3, 1], "activation": "sigmoid", "loss": "bce",
                             "convention": "rows", "reduction": "mean"}}
 
@@ -71,14 +74,30 @@ class _Locator:
         return f"{self.path}:{start + 1}: [{table}] {key}"
 
 
+@dataclass(frozen=True)
+class Spec:
+    """A spec file's network and its ``[output]`` choices of form and batch."""
+
+    network: object
+    form: str | None = None
+    batch: bool = False
+
+
 def load_spec(source: str | Path | dict, **overrides) -> Network:
     """A Network from a TOML file path or a dict of the same structure.
 
     ``overrides`` replace keys of ``[network]`` / ``[output]`` (the command-line flags).
+    Symbolic sizes (``["n_0", "n_1"]``) or ``depth = "L"`` give a
+    :class:`~derive.layer_rules.MatrixNetwork`.
 
     >>> load_spec({"network": {"sizes": [2, 2, 1], "activation": "tanh", "loss": "mse"}}).sizes
     (2, 2, 1)
     """
+    return read_spec(source, **overrides).network
+
+
+def read_spec(source: str | Path | dict, **overrides) -> Spec:
+    """The :class:`Spec` of a TOML file path or dict: the network plus ``form`` and ``batch``."""
     if isinstance(source, dict):
         data, locate = source, _Locator("<spec>", "")
     else:
@@ -92,7 +111,10 @@ def load_spec(source: str | Path | dict, **overrides) -> Network:
         except tomllib.TOMLDecodeError as exc:
             raise BadInput(f"malformed TOML: {exc}", str(path)) from None
         locate = _Locator(str(path), text)
-    return build_network(data, locate, overrides)
+    network = build_network(data, locate, overrides)
+    output = {**data.get("output", {}), **{k: v for k, v in overrides.items()
+                                           if k in ("form", "batch") and v is not None}}
+    return Spec(network=network, form=output.get("form"), batch=bool(output.get("batch", False)))
 
 
 def build_network(data: dict, locate: _Locator, overrides: dict) -> Network:
@@ -110,26 +132,55 @@ def build_network(data: dict, locate: _Locator, overrides: dict) -> Network:
     for key, value in overrides.items():
         if value is not None:
             (output if key in _KEYS["output"] else network)[key] = value
-    if "sizes" not in network:
-        raise BadInput("missing key 'sizes' (e.g. sizes = [2, 3, 1])", locate.where("network"))
-    if any(isinstance(n, str) for n in _as_list(network["sizes"])) or "depth" in network:
-        raise BadInput("symbolic sizes or depth need the matrix-form rules "
-                       "(python -m derive jacobian for single layers); give integer sizes here",
-                       locate.where("network", "sizes"))
+    if "sizes" not in network and "depth" not in network:
+        raise BadInput("missing key 'sizes' (e.g. sizes = [2, 3, 1], or [\"n_0\", \"n_1\", "
+                       "\"n_2\"], or depth = \"L\")", locate.where("network"))
     activations = _custom_activations(data.get("activations", {}), locate)
     losses = _custom_losses(data.get("losses", {}), locate)
     layout = output.get("layout", "numerator")
     if layout not in LAYOUTS:
         raise BadInput(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}",
                        locate.where("output", "layout"))
+    form = output.get("form")
+    if form is not None and form not in FORMS:
+        raise BadInput(f"unknown form {form!r}; known: {', '.join(FORMS)}",
+                       locate.where("output", "form"))
+    if not isinstance(output.get("batch", False), bool):
+        raise BadInput("batch must be true or false", locate.where("output", "batch"))
+    notation = get_profile(output.get("notation", "ensimag"), _notation_overrides(data, locate),
+                           locate.where("output", "notation"))
     key = "activations" if "activations" in network else "activation"
-    return mlp(network["sizes"], activation=network.get("activation", "sigmoid"),
-               activations=network.get("activations"), loss=network.get("loss", "bce"),
-               convention=network.get("convention", "rows"),
-               reduction=network.get("reduction", "mean"),
-               notation=output.get("notation", "ensimag"), layout=layout,
-               where=locate.where("network", key if "sizes" in network else None),
-               custom_activations=activations, custom_losses=losses)
+    common = dict(activation=network.get("activation", "sigmoid"),
+                  activations=network.get("activations"), loss=network.get("loss", "bce"),
+                  convention=network.get("convention", "rows"),
+                  reduction=network.get("reduction", "mean"), notation=notation, layout=layout,
+                  custom_activations=activations, custom_losses=losses)
+    symbolic = "depth" in network or any(isinstance(n, str) for n in _as_list(network["sizes"]))
+    if symbolic:
+        from .layer_rules import matrix_network
+
+        where = locate.where("network", "depth" if "depth" in network else "sizes")
+        if form == "concrete":
+            raise BadInput("symbolic sizes or depth have only the matrix form; drop "
+                           "form = \"concrete\" or give integer sizes", where)
+        return matrix_network(network.get("sizes"), depth=network.get("depth"), where=where,
+                              **common)
+    return mlp(network["sizes"], where=locate.where("network", key), **common)
+
+
+def _notation_overrides(data: dict, locate: _Locator) -> dict:
+    """A spec's ``[notation]`` table: templates that replace the profile's, ``{l}`` standing
+    for the decorated layer index (``W = "\\Theta{l}"``)."""
+    table = data.get("notation", {})
+    if not isinstance(table, dict):
+        raise BadInput("[notation] must be a table of templates", locate.where("notation"))
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, str):
+            escaped = value.replace("{", "{{").replace("}", "}}").replace("{{l}}", "{l}")
+            value = escaped if key == "index" else escaped.replace("{l}", "{i}")
+        out[key] = value
+    return out
 
 
 def _as_list(value):

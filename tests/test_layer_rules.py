@@ -20,7 +20,7 @@ import sympy as sp
 import derive
 from derive.activations import custom as custom_activation
 from derive.activations import expand_activations
-from derive.calculus.matrix_nodes import ActivationPrime
+from derive.calculus.matrix_nodes import ActivationPrime, AsScalar
 from derive.calculus.matrix_printing import latex_matrix
 from derive.layer_rules import (J, N, check_numerically, derive_layer_rules, matrix_network)
 from derive.losses import custom as custom_loss
@@ -152,13 +152,21 @@ def instantiate(d, net):
         for name, symbol in sym.params(layer.index).items():
             values[symbol] = sp.ImmutableMatrix(layer.params()[name])
     for symbol, value in d.definitions.items():
-        values[symbol] = sp.ImmutableMatrix(value.xreplace(values).as_explicit())
-    return {name: sp.Matrix(g.xreplace(values).as_explicit()) for name, g in d.gradients.items()}
+        values[symbol] = sp.ImmutableMatrix(value.xreplace(values).doit().as_explicit())
+    return {name: sp.Matrix(g.xreplace(values).doit().as_explicit())
+            for name, g in d.gradients.items()}
 
 
 def explicit_scalar(expr):
+    expr = expr.replace(lambda e: isinstance(e, AsScalar),
+                        lambda e: sp.Matrix(e.matrix.doit().as_explicit())[0, 0])
     expr = expr.replace(lambda e: isinstance(e, ActivationPrime), lambda e: e.explicit())
-    return expand_activations(expr)
+    # lambdify would rewrite Heaviside as a Piecewise (minutes for nested kinks): keep it a call.
+    return expand_activations(expr).replace(sp.Heaviside, lambda t, *_: STEP(t))
+
+
+STEP = sp.Function("step_at_zero_one")
+MPMATH = [{"step_at_zero_one": lambda t: mpmath.mpf(1) if t >= 0 else mpmath.mpf(0)}, "mpmath"]
 
 
 def assert_agree(net, layout, seed=0):
@@ -179,7 +187,7 @@ def assert_agree(net, layout, seed=0):
             got = mine[name]
             assert got.shape == want.shape
             for w, g in zip(want, got):
-                f = sp.lambdify(names, [explicit_scalar(w), explicit_scalar(g)], "mpmath")
+                f = sp.lambdify(names, [explicit_scalar(w), explicit_scalar(g)], MPMATH)
                 a, b = f(*values)
                 assert abs(a - b) < mpmath.mpf(10) ** -25, (name, w, g)
 

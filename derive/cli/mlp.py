@@ -3,10 +3,17 @@
 The network comes from a TOML spec (SPEC §4), from flags, or, with neither, is the built-in
 default: 2-3-1, sigmoid, binary cross-entropy, rows convention.  Flags override the spec.
 
+Sizes may be names (``--sizes n_0,n_1,n_2``) or the depth a name (``--depth L``): then the
+rules are derived in closed matrix form (seed 003's B^j recursion for every convention, with
+``--batch`` the batch form ∇W = (1/N) Δ Aᵀ).  ``--form matrix`` asks for the matrix form at
+integer sizes too.
+
 examples:
   python -m derive mlp
   python -m derive mlp --sizes 3,4,2 --activation tanh --loss mse --convention columns
   python -m derive mlp --sizes 4,5,3 --activations relu,softmax --loss cross_entropy --emit json
+  python -m derive mlp --sizes n_0,n_1,n_2 --convention augmented --batch
+  python -m derive mlp --depth L --activations relu,softmax --loss cross_entropy
   python -m derive mlp net.toml --layout denominator -o derivation.txt
 
 Activations: identity, sigmoid, tanh, relu, leaky_relu(alpha), step, softplus, softmax, or any
@@ -16,20 +23,31 @@ cross_entropy, or any SymPy expression of yhat and y.
 
 from __future__ import annotations
 
-from ..backprop import backprop
+from ..api import backprop
 from ..errors import BadInput
-from ..printing.text import render_json, render_text
-from ..spec import DEFAULT_SPEC, load_spec
+from ..printing.text import render_json, render_matrix_text, render_text
+from ..spec import DEFAULT_SPEC, read_spec
 from . import write_output
 
 HELP = "derive all gradients of an MLP from a spec file or flags"
-EMITTERS = {"text": render_text, "json": render_json}
+EMITTERS = {
+    "text": lambda d: render_matrix_text(d) if hasattr(d, "definitions") else render_text(d),
+    "json": render_json,
+}
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("spec", nargs="?", help="network spec (TOML); default: the built-in "
                         "2-3-1 sigmoid/bce network")
-    parser.add_argument("--sizes", help="layer sizes n_0,...,n_L, e.g. 2,3,1")
+    parser.add_argument("--sizes", help="layer sizes n_0,...,n_L: integers (2,3,1) or names "
+                        "(n_0,n_1,n_2)")
+    parser.add_argument("--depth", help="a symbolic depth such as L (matrix form; with "
+                        "--activations hidden,output)")
+    parser.add_argument("--form", choices=["concrete", "matrix"],
+                        help="explicit entries (concrete, default for integer sizes) or closed "
+                        "matrix form")
+    parser.add_argument("--batch", action="store_true",
+                        help="matrix form over a batch X (n_0 x N), mean or sum reduction")
     parser.add_argument("--activation", help="activation of every layer")
     parser.add_argument("--activations", help="one activation per layer, comma-separated")
     parser.add_argument("--loss", help="loss name or expression of yhat and y")
@@ -47,31 +65,39 @@ def _parse_sizes(text: str | None):
     if text is None:
         return None
     parts = [p.strip() for p in text.split(",")]
-    try:
-        return [int(p) for p in parts]
-    except ValueError:
-        raise BadInput(f"sizes {text!r} must be integers separated by commas, e.g. 2,3,1",
-                       "--sizes") from None
+    if not all(parts):
+        raise BadInput(f"sizes {text!r} must be integers or names separated by commas, e.g. "
+                       "2,3,1 or n_0,n_1,n_2", "--sizes")
+    return [int(p) if p.lstrip("-").isdigit() else p for p in parts]
 
 
 def run(args) -> int:
-    overrides = {"sizes": _parse_sizes(args.sizes), "activation": args.activation, "loss": args.loss,
+    overrides = {"sizes": _parse_sizes(args.sizes), "depth": args.depth,
+                 "activation": args.activation, "loss": args.loss,
                  "convention": args.convention, "reduction": args.reduction,
-                 "layout": args.layout, "notation": args.notation,
+                 "layout": args.layout, "notation": args.notation, "form": args.form,
+                 "batch": True if args.batch else None,
                  "activations": args.activations.split(",") if args.activations else None}
     if args.activation and args.activations:
         raise BadInput("give either --activation or --activations, not both")
-    if args.activations:
-        overrides["activation"] = None
+    if args.sizes and args.depth:
+        raise BadInput("give either --sizes or --depth, not both")
     source = args.spec if args.spec else DEFAULT_SPEC
-    if args.spec is None and args.sizes is None and (args.activation or args.activations
-                                                     or args.loss):
-        source = {"network": {k: v for k, v in DEFAULT_SPEC["network"].items()
-                              if k not in ("activation", "loss")}}
-    if isinstance(source, dict) and args.activations:
-        source = {"network": {k: v for k, v in source["network"].items() if k != "activation"}}
-    network = load_spec(source, **overrides)
-    derivation = backprop(network, layout=network.layout)
+    if isinstance(source, dict):
+        network = dict(source["network"])
+        if args.sizes is None and args.depth is None and (args.activation or args.activations
+                                                           or args.loss):
+            network = {k: v for k, v in network.items() if k not in ("activation", "loss")}
+        if args.activations:
+            network.pop("activation", None)
+        if args.depth:
+            network.pop("sizes", None)
+        source = {"network": network}
+    elif args.activations:
+        overrides["activation"] = None
+    spec = read_spec(source, **overrides)
+    network = spec.network
+    derivation = backprop(network, layout=network.layout, form=spec.form, batch=spec.batch)
     emit = "json" if args.json else args.emit
     write_output(EMITTERS[emit](derivation), args.output)
     return 0

@@ -8,7 +8,7 @@ activation through its explicit expression and uses ufuncs that broadcast.
 >>> from derive.activations import ACTIVATIONS
 >>> z = sp.Symbol("z", real=True)
 >>> numpy_code(ACTIVATIONS.get("relu").apply(z))
-'np.maximum(0, z)'
+'(np.maximum(0, z))'
 """
 
 from __future__ import annotations
@@ -30,15 +30,16 @@ class NumpyCodePrinter(NumPyPrinter):
     def _module_format(self, fqn, register=True):
         return fqn.replace("numpy.", "np.") if fqn.startswith("numpy.") else fqn
 
+    # Parenthesised: the formula stands for one factor (sigmoid(z)**2, 1/sigmoid(z)).
     def _print_ActivationFunction(self, expr):
-        return self._print(expr.explicit())
+        return f"({self._print(expr.explicit())})"
 
     def _print_softmax(self, expr):
-        return self._print(expr.explicit())
+        return f"({self._print(expr.explicit())})"
 
     def _print_Function(self, expr):
         if isinstance(expr, (ActivationFunction, softmax)):
-            return self._print(expr.explicit())
+            return f"({self._print(expr.explicit())})"
         return super()._print_Function(expr)
 
     def _print_Max(self, expr):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from ..derivation import RULES
 
@@ -80,4 +81,131 @@ def derivation_dict(derivation) -> dict:
 
 
 def render_json(derivation) -> str:
-    return json.dumps(derivation_dict(derivation), indent=1, ensure_ascii=False)
+    """One JSON document for a concrete-size or a matrix-form derivation."""
+    as_dict = matrix_derivation_dict if hasattr(derivation, "definitions") else derivation_dict
+    return json.dumps(as_dict(derivation), indent=1, ensure_ascii=False)
+
+
+# --- matrix-form derivations ---------------------------------------------------------------------
+
+class MatrixTextPrinter(StrPrinter):
+    """Matrix expressions as a reader writes them in plain text: ``W2^T B2``,
+    ``sigmoid'(z1) (.) (W2^T B2)``, ``[1; a1]``, ``W2 without its bias column``."""
+
+    def _print_MatMul(self, expr):
+        coeff, factors = expr.as_coeff_matrices()
+        body = " ".join(self._wrap(f) for f in factors)
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return f"-{body}"
+        numer, denom = sp.fraction(coeff)
+        if numer == 1:
+            return f"(1/{self._print(denom)}) {body}"
+        return f"{self._print(coeff)} {body}"
+
+    def _print_MatAdd(self, expr):
+        parts = sorted((self._print(t) for t in expr.args), key=lambda p: p.startswith("-"))
+        text = parts[0]
+        for part in parts[1:]:
+            text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
+        return text
+
+    def _wrap(self, expr):
+        text = self._print(expr)
+        return f"({text})" if isinstance(expr, (sp.MatAdd, sp.HadamardProduct)) else text
+
+    def _print_Transpose(self, expr):
+        arg = expr.arg
+        inner = self._print(arg)
+        atomic = isinstance(arg, sp.MatrixSymbol) or inner.startswith(("(", "["))
+        return f"{inner}^T" if atomic else f"({inner})^T"
+
+    def _print_HadamardProduct(self, expr):
+        from ..calculus.matrix_printing import _hadamard_order
+
+        return " (.) ".join(self._wrap(a) for a in _hadamard_order(expr.args))
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = expr.shape
+        return "1^T" if rows == 1 and cols != 1 else "1"
+
+    def _print_ElementwiseApplyFunction(self, expr):
+        (var,), body = expr.function.variables, expr.function.expr
+        if isinstance(body, sp.Function) and body.args == (var,):
+            name = _function_name(body)
+            return f"{name}({self._print(expr.expr)})"
+        return f"({self._print(body)})[{self._print(var)} = {self._print(expr.expr)}]"
+
+    def _print_Entrywise2(self, expr):
+        first, second = sp.Symbol(self._print(expr.args[1])), sp.Symbol(self._print(expr.args[2]))
+        return f"[{self._print(expr.body(first, second))}]"
+
+    def _print_ColumnSoftmax(self, expr):
+        return f"softmax({self._print(expr.arg)})"
+
+    def _print_Augment(self, expr):
+        return f"[1; {self._print(expr.arg)}]"
+
+    def _print_DropBias(self, expr):
+        return f"({self._print(expr.arg)} without its bias column)"
+
+    def _print_DropFirstRow(self, expr):
+        return f"({self._print(expr.arg)} without its first row)"
+
+
+def _function_name(call) -> str:
+    from ..calculus.matrix_nodes import ActivationPrime
+
+    if isinstance(call, ActivationPrime):
+        return f"{call.base.__name__}'"
+    return type(call).__name__
+
+
+def matrix_text(value) -> str:
+    """One line of plain text for a matrix expression (or a scalar)."""
+    return MatrixTextPrinter().doprint(value)
+
+
+def render_matrix_text(derivation) -> str:
+    """A matrix-form derivation (symbolic sizes or depth) as plain text."""
+    net = derivation.network
+    lines = [f"symbackprop: backpropagation in matrix form for a {net.describe()}",
+             f"layout: {derivation.layout} (derivatives); gradients have the shape of their "
+             "parameter" + ("; batch of N samples as the columns of X" if derivation.batch
+                            else "; one sample"),
+             ""]
+    for number, step in enumerate(derivation.steps, start=1):
+        lines.append(f"  ({number}) {step.lhs} = {matrix_text(step.rhs)}")
+        note = RULES[step.rule] + (f"; checked: {step.check}" if step.check else "")
+        lines.append(f"      by {note}" + (f"  [{step.form}]" if step.form else ""))
+    lines.append("")
+    lines.append("Gradients")
+    for name, value in derivation.gradients.items():
+        lines.append(f"  grad_{name} = {matrix_text(value)}")
+    if derivation.simplification:
+        lines.append(f"\nRecognised simplification: {derivation.simplification}")
+    if derivation.check:
+        lines.append(f"Checked: {derivation.check}")
+    return "\n".join(lines) + "\n"
+
+
+def matrix_derivation_dict(derivation) -> dict:
+    """A JSON-able dict of a matrix-form derivation: steps with rules, gradients as strings."""
+    net = derivation.network
+    return {
+        "network": {"sizes": [s if isinstance(s, int) else str(s) for s in net.sizes],
+                    "depth": net.depth if isinstance(net.depth, int) else str(net.depth),
+                    "activations": [a.name for a in net.activations], "loss": net.loss.name,
+                    "convention": net.convention, "reduction": net.reduction},
+        "form": "matrix",
+        "layout": derivation.layout,
+        "batch": derivation.batch,
+        "simplification": derivation.simplification,
+        "check": derivation.check,
+        "steps": [{**step.as_dict(), "text": matrix_text(step.rhs)} for step in derivation.steps],
+        "definitions": {sp.sstr(s): sp.sstr(v) for s, v in derivation.definitions.items()},
+        "gradients": {name: sp.sstr(value) for name, value in derivation.gradients.items()},
+        "gradients_text": {name: matrix_text(value)
+                           for name, value in derivation.gradients.items()},
+    }
