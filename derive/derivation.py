@@ -273,3 +273,16 @@ class DerivationBase:
     def explicit(self, expr: sp.Basic) -> sp.Basic:
         """``expr`` with every intermediate symbol replaced by its definition."""
         return self.program.expand(expr)
+
+    # Renderings live in the printers; these are the SPEC §5a shortcuts.
+    def to_latex(self, notation=None) -> str:
+        """The derivation as LaTeX in a notation profile (default: the network's own)."""
+        from .printing.latex import render_latex
+
+        return render_latex(self, notation)
+
+    def to_text(self) -> str:
+        """The derivation as plain text (what ``python -m derive`` prints)."""
+        from .printing.text import render
+
+        return render(self)

@@ -25,15 +25,12 @@ from __future__ import annotations
 
 from ..api import backprop
 from ..errors import BadInput
-from ..printing.text import render_json, render_matrix_text, render_text
+from ..printing.text import render, render_json
 from ..spec import DEFAULT_SPEC, read_spec
 from . import write_output
 
 HELP = "derive all gradients of an MLP from a spec file or flags"
-EMITTERS = {
-    "text": lambda d: render_matrix_text(d) if hasattr(d, "definitions") else render_text(d),
-    "json": render_json,
-}
+EMITTERS = {"text": render, "json": render_json}
 
 
 def add_arguments(parser) -> None:

@@ -162,12 +162,12 @@ def _function_name(call) -> str:
     return type(call).__name__
 
 
-def matrix_text(value) -> str:
+def expression_text(value) -> str:
     """One line of plain text for a matrix expression (or a scalar)."""
     return MatrixTextPrinter().doprint(value)
 
 
-def render_matrix_text(derivation) -> str:
+def render_expression_text(derivation) -> str:
     """A matrix-form derivation (symbolic sizes or depth) as plain text."""
     net = derivation.network
     lines = [f"symbackprop: backpropagation in matrix form for a {net.describe()}",
@@ -176,13 +176,13 @@ def render_matrix_text(derivation) -> str:
                             else "; one sample"),
              ""]
     for number, step in enumerate(derivation.steps, start=1):
-        lines.append(f"  ({number}) {step.lhs} = {matrix_text(step.rhs)}")
+        lines.append(f"  ({number}) {step.lhs} = {expression_text(step.rhs)}")
         note = RULES[step.rule] + (f"; checked: {step.check}" if step.check else "")
         lines.append(f"      by {note}" + (f"  [{step.form}]" if step.form else ""))
     lines.append("")
     lines.append("Gradients")
     for name, value in derivation.gradients.items():
-        lines.append(f"  grad_{name} = {matrix_text(value)}")
+        lines.append(f"  grad_{name} = {expression_text(value)}")
     if derivation.simplification:
         lines.append(f"\nRecognised simplification: {derivation.simplification}")
     if derivation.check:
@@ -203,9 +203,20 @@ def matrix_derivation_dict(derivation) -> dict:
         "batch": derivation.batch,
         "simplification": derivation.simplification,
         "check": derivation.check,
-        "steps": [{**step.as_dict(), "text": matrix_text(step.rhs)} for step in derivation.steps],
+        "steps": [{**step.as_dict(), "text": expression_text(step.rhs)} for step in derivation.steps],
         "definitions": {sp.sstr(s): sp.sstr(v) for s, v in derivation.definitions.items()},
         "gradients": {name: sp.sstr(value) for name, value in derivation.gradients.items()},
-        "gradients_text": {name: matrix_text(value)
+        "gradients_text": {name: expression_text(value)
                            for name, value in derivation.gradients.items()},
     }
+
+
+def render(derivation) -> str:
+    """Plain text of any derivation: concrete-size, matrix-form or computation-graph."""
+    if hasattr(derivation, "definitions"):
+        return render_expression_text(derivation)
+    if hasattr(derivation, "graph"):
+        from ..cli.graph import render_text as render_graph
+
+        return render_graph(derivation)
+    return render_text(derivation)
