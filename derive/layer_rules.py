@@ -49,6 +49,7 @@ from .losses import Loss, y as Y_SYMBOL, yhat as YHAT_SYMBOL
 from .matrix_nodes_nn import Augment, ColumnSoftmax, Entrywise2, U, V, entrywise2
 from .network import CONVENTIONS, REDUCTIONS, check_pairing, resolve_activation, resolve_loss
 from .registry import equal_everywhere
+from .selfcheck import CheckFailed, directional_check
 
 N = sp.Symbol("N")
 J = sp.Symbol("j")
@@ -667,23 +668,16 @@ def check_numerically(d: MatrixDerivation, seed: int = 0) -> str:
     value, grads = run(params, True)
     if not np.isfinite(value):
         return "not checked numerically: the cost is not finite at the drawn point"
-    # Random directions u over all parameters at once: ⟨∇E, u⟩ against (E(θ+hu) − E(θ−hu))/2h;
-    # the cost is four forward passes whatever the depth and width.
-    h, worst = 1e-6, 0.0
-    for _ in range(2):
-        direction = {k: rng.normal(size=v.shape) for k, v in params.items()}
-        norm = np.sqrt(sum(float(np.sum(u * u)) for u in direction.values()))
-        direction = {k: u / norm for k, u in direction.items()}
-        analytic = sum(float(np.sum(np.broadcast_to(grads[name], params[ident].shape)
-                                    * direction[ident])) for name, ident in names.items())
-        plus = {k: v + h * direction[k] for k, v in params.items()}
-        minus = {k: v - h * direction[k] for k, v in params.items()}
-        numeric = (run(plus, False)[0] - run(minus, False)[0]) / (2 * h)
-        error = abs(numeric - analytic) / max(abs(numeric), abs(analytic), 1e-4)
-        if error > 1e-5:
-            raise AssertionError(f"derived gradients disagree with central differences along "
-                                 f"a random direction: {analytic!r} vs {numeric!r}")
-        worst = max(worst, error)
+    by_name = {name: grads[name] for name in names}
+    point = {name: params[ident] for name, ident in names.items()}
+
+    def cost_of(values):
+        return run({names[name]: value for name, value in values.items()}, False)[0]
+
+    try:
+        worst = directional_check(cost_of, by_name, point, rng, directions=2, per_tensor=False)
+    except CheckFailed as exc:
+        raise AssertionError(f"derived {exc}") from None
     shown = ", ".join(str(n) for n in concrete[:6]) + (", …" if len(concrete) > 6 else "")
     return (f"central differences along 2 random directions at n = ({shown})"
             + (f", N = {batch}" if d.batch else "") + f": max rel err {worst:.1e}")

@@ -76,12 +76,20 @@ class ProgramPrinter(MatrixNumpyPrinter):
             body = (f"np.broadcast_to({self._print(factors[0])}, "
                     f"({self._dim(factors[0].shape[0])}, {self._dim(factors[1].shape[1])}))")
         if body is None:
-            return super()._print_MatMul(expr)
+            numer, denom = sp.fraction(coeff)
+            if denom == 1:
+                return super()._print_MatMul(expr)
+            # (1/N) Δ Aᵀ is written Δ @ A.T / N, as one writes a mean.
+            body = super()._print_MatMul(sp.MatMul(numer, *factors).doit(deep=False))
+            if isinstance(denom, sp.Symbol) or denom.is_Integer:
+                return f"{body} / {self._print(denom)}" if numer != -1 else \
+                    f"-({body[1:]}) / {self._print(denom)}"
+            return f"{body} / ({self._print(denom)})"
         numer, denom = sp.fraction(coeff)
         if numer != 1:
             body = f"{self._wrap(numer)}*{body}"
         if denom != 1:
-            body = f"{body}/{self._wrap(denom)}"
+            body = f"{body} / {self._wrap(denom)}"
         return body
 
     def _print_MatAdd(self, expr):
@@ -109,6 +117,19 @@ class ProgramPrinter(MatrixNumpyPrinter):
             return self._print(expr)
         return super()._wrap(expr)
 
+    def _print_HadamardProduct(self, expr):
+        parts = []
+        for arg in expr.args:
+            if isinstance(arg, sp.MatMul):
+                coeff, factors = arg.as_coeff_matrices()
+                if len(factors) >= 2 and _is_ones(factors[0]) and factors[0].shape[0] > 1:
+                    # (1 1ᵀ M) ⊙ S: the column sums of M, broadcast down each column.
+                    rest = sp.MatMul(coeff, *factors[1:]).doit(deep=False)
+                    parts.append(f"np.sum({self._print(rest)}, axis=0, keepdims=True)")
+                    continue
+            parts.append(factor(self._print(arg)))
+        return " * ".join(parts)
+
     def _print_Entrywise2(self, expr):
         u, v = sp.Symbol("XFIRSTX"), sp.Symbol("XSECONDX")
         text = self._print(expr.body(u, v))
@@ -132,6 +153,36 @@ class ProgramPrinter(MatrixNumpyPrinter):
 
     def _print_DropFirstRow(self, expr):
         return f"{self._wrap(expr.arg)}[1:, :]"
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def strip_parens(text: str) -> str:
+    """``((a))`` → ``a``: outer parentheses that enclose the whole expression."""
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1]
+    return text
+
+
+def factor(text: str) -> str:
+    """``text`` as a factor of an entrywise product: parenthesised only when it has a sum, a
+    difference or a matrix product at its top level."""
+    text = strip_parens(text)
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if depth == 0 and text[i:i + 3] in (" + ", " - ", " @ ", " / "):
+            return f"({text})"
+    return text
 
 
 def code(expr, dims: dict | None = None, helpers: dict | None = None) -> str:

@@ -105,7 +105,14 @@ class MatrixTextPrinter(StrPrinter):
         return f"{self._print(coeff)} {body}"
 
     def _print_MatAdd(self, expr):
-        parts = sorted((self._print(t) for t in expr.args), key=lambda p: p.startswith("-"))
+        def is_bias(term):
+            if isinstance(term, sp.MatrixSymbol):
+                return True
+            return isinstance(term, sp.MatMul) and isinstance(term.args[-1], sp.OneMatrix) \
+                and term.args[-1].shape[0] == 1
+        # Textbook order: W a + b (the bias last), a − y (negative terms last).
+        terms = sorted(expr.args, key=lambda t: (self._print(t).startswith("-"), is_bias(t)))
+        parts = [self._print(t) for t in terms]
         text = parts[0]
         for part in parts[1:]:
             text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
