@@ -14,8 +14,8 @@ Glossary: ``yhat`` ŷ, ``y`` the target, ``delta`` the Huber threshold δ.
 
 >>> LOSSES.get("bce").expr
 -y*log(yhat) - (1 - y)*log(1 - yhat)
->>> LOSSES.get("huber(2)").kinks
-(y - 2, y + 2)
+>>> LOSSES.get("huber(2)").kinks      # conservative: every branch boundary of the formula
+(y, y - 2, y + 2)
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ and with the idioms vectorised code is written in:
 >>> code(A + b * sp.OneMatrix(1, N))
 'A + b'
 >>> code(A * sp.OneMatrix(N, 1) / N)
-'np.sum(A, axis=1, keepdims=True)/A.shape[1]'
+'np.sum(A, axis=1, keepdims=True) / A.shape[1]'
 """
 
 from __future__ import annotations
