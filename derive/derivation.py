@@ -119,7 +119,9 @@ class Step:
             raise KeyError(f"unknown rule {self.rule!r}")
 
     def as_dict(self) -> dict:
-        return {"lhs": str(self.lhs), "kind": self.lhs.kind, "layer": self.lhs.layer,
+        layer = self.lhs.layer
+        layer = layer if layer is None or isinstance(layer, int) else str(layer)   # j, L
+        return {"lhs": str(self.lhs), "kind": self.lhs.kind, "layer": layer,
                 "index": self.lhs.index, "rhs": sp.sstr(self.rhs, order="none"),
                 "rule": self.rule, "justification": RULES[self.rule], "form": self.form,
                 "check": self.check}

@@ -109,7 +109,10 @@ def read_spec(source: str | Path | dict, **overrides) -> Spec:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise BadInput(f"malformed TOML: {exc}", str(path)) from None
+            place = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+            where = f"{path}:{place.group(1)}:{place.group(2)}" if place else str(path)
+            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+            raise BadInput(f"malformed TOML: {message}", where) from None
         locate = _Locator(str(path), text)
     network = build_network(data, locate, overrides)
     output = {**data.get("output", {}), **{k: v for k, v in overrides.items()

@@ -131,7 +131,11 @@ class MatrixTextPrinter(StrPrinter):
     def _print_HadamardProduct(self, expr):
         from ..calculus.matrix_printing import _hadamard_order
 
-        return " (.) ".join(self._wrap(a) for a in _hadamard_order(expr.args))
+        def factor(arg):
+            text = self._print(arg)
+            return f"({text})" if isinstance(arg, (sp.MatAdd, sp.MatMul, sp.HadamardProduct)) \
+                else text
+        return " (.) ".join(factor(a) for a in _hadamard_order(expr.args))
 
     def _print_OneMatrix(self, expr):
         rows, cols = expr.shape

@@ -1,0 +1,149 @@
+"""``python -m derive mlp`` and spec files end to end: outputs, symbolic sizes, bad input.
+
+Real subprocesses where the exit code and stderr matter; in-process calls otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+import derive
+from derive.cli import run_commands
+from derive.__main__ import COMMANDS
+
+
+def run(*argv, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "derive", *argv], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+def call(argv, capsys):
+    code = run_commands("python -m derive", "", COMMANDS, list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- the main job ---------------------------------------------------------------------------
+
+def test_default_network_prints_the_seed_003_derivation_and_every_gradient(capsys):
+    code, out, _ = call(["mlp"], capsys)
+    assert code == 0
+    assert "2-3-1 network, activation sigmoid, loss bce" in out
+    assert "P^3 = dC/da^2" in out and "B^2" in out
+    for name in ("W1", "b1", "W2", "b2"):
+        assert f"grad_{name} = " in out
+    assert "Recognised simplification: dC/dz^2 = yhat - y" in out
+
+
+def test_json_has_steps_with_rules_and_gradients_as_sympy_strings(capsys):
+    code, out, _ = call(["mlp", "--sizes", "2,2,1", "--activation", "tanh", "--loss", "mse",
+                         "--json"], capsys)
+    document = json.loads(out)
+    assert code == 0 and document["network"]["sizes"] == [2, 2, 1]
+    assert all(step["rule"] and step["justification"] for step in document["steps"])
+    gradient = document["gradients"]["W2"]
+    assert len(gradient) == 1 and len(gradient[0]) == 2
+    assert sp.sympify(gradient[0][0]) == sp.Symbol("B2_1") * sp.Symbol("a1_1")
+
+
+def test_matrix_form_with_symbolic_sizes(capsys):
+    code, out, _ = call(["mlp", "--sizes", "n_0,n_1,n_2", "--convention", "columns",
+                         "--activation", "tanh", "--loss", "mse"], capsys)
+    assert code == 0
+    assert "grad_W1 = x B1^T" in out                  # ∇_{W^j} E = α^{j-1} [B^j]ᵀ
+    assert "B^1 = tanh'(z1) (.) (W2 B2)" in out
+    assert "Checked: central differences" in out
+
+
+def test_symbolic_depth_from_a_spec_file(tmp_path, capsys):
+    spec = tmp_path / "deep.toml"
+    spec.write_text('[network]\ndepth = "L"\nactivations = ["relu", "softmax"]\n'
+                    'loss = "cross_entropy"\nconvention = "rows"\n[output]\nbatch = true\n')
+    code, out, _ = call(["mlp", str(spec), "--json"], capsys)
+    document = json.loads(out)
+    assert code == 0 and document["batch"] is True and document["network"]["depth"] == "L"
+    assert document["gradients"]["Wj"] == "1/N*D[j]*A[j-1].T"     # (1/N) Δ^j A^{j-1 T}
+    assert document["simplification"] == "B^L = a^L - y"
+
+
+def test_batch_form_of_an_integer_network(capsys):
+    code, out, _ = call(["mlp", "--form", "matrix", "--batch", "--reduction", "sum"], capsys)
+    assert code == 0 and "grad_W2 = D2 A1^T" in out and "grad_b2 = D2 1" in out
+
+
+def test_output_is_byte_identical_across_hash_seeds():
+    outputs = set()
+    for seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outputs.add(run("mlp", "--sizes", "3,2,2", "--activations", "relu,softmax",
+                        "--loss", "cross_entropy", "--json", env=env).stdout)
+    assert len(outputs) == 1
+
+
+def test_spec_notation_table_overrides_a_profile():
+    net = derive.load_spec({"network": {"sizes": [2, 2, 1]},
+                            "output": {"notation": "cs229"},
+                            "notation": {"W": "\\Theta{l}"}})
+    assert net.notation.symbol("W", 2) == "\\Theta^{[2]}"
+    assert net.notation.symbol("a", 1) == "a^{[1]}"
+
+
+# --- bad input: exit 2, a message that says what and where, no traceback ---------------------
+
+BAD = [
+    ("unknown activation", ["mlp", "--activation", "swsh"], "no activation named 'swsh'"),
+    ("unknown loss", ["mlp", "--loss", "hnge"], "no loss named 'hnge'"),
+    ("size zero", ["mlp", "--sizes", "2,0,1"], "size 0 is < 1"),
+    ("bad sizes", ["mlp", "--sizes", "2,,1"], "--sizes"),
+    ("stray variable", ["mlp", "--activation", "x*w"], "may use only x"),
+    ("loss variable", ["mlp", "--loss", "(yhat - t)**2"], "may use only yhat, y"),
+    ("softmax one unit", ["mlp", "--activations", "tanh,softmax", "--loss", "cross_entropy"],
+     "softmax over a single output"),
+    ("softmax hinge", ["mlp", "--sizes", "2,3,3", "--activations", "tanh,softmax",
+                       "--loss", "hinge"], "margin loss"),
+    ("depth and sizes", ["mlp", "--sizes", "2,3", "--depth", "L"], "not both"),
+    ("concrete symbolic", ["mlp", "--sizes", "n_0,n_1", "--form", "concrete"],
+     "only the matrix form"),
+    ("missing spec", ["mlp", "/nonexistent/net.toml"], "No such file"),
+]
+
+
+@pytest.mark.parametrize("case, argv, fragment", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_exits_2_with_a_message(case, argv, fragment, capsys):
+    code, out, err = call(argv, capsys)
+    assert code == 2, (out, err)
+    assert fragment in err and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_malformed_toml_names_line_and_nothing_is_written(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('[network]\nsizes = [2, 3, 1\nactivation = "tanh"\n')
+    target = tmp_path / "out.txt"
+    target.write_text("keep me")
+    result = run("mlp", str(spec), "-o", str(target))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "malformed TOML: Unclosed array" in result.stderr
+    assert f"{spec}:3:1:" in result.stderr            # where the parser noticed it
+    assert target.read_text() == "keep me"
+
+
+def test_unknown_key_names_file_line_and_key(tmp_path):
+    spec = tmp_path / "typo.toml"
+    spec.write_text('[network]\nsizes = [2, 3, 1]\nactivaton = "tanh"\n')
+    result = run("mlp", str(spec))
+    assert result.returncode == 2
+    assert f"{spec}:3: [network] activaton" in result.stderr
+    assert "unknown key 'activaton'" in result.stderr
+
+
+def test_help_of_every_command():
+    for argv in (["--help"], ["mlp", "--help"], ["graph", "--help"], ["jacobian", "--help"]):
+        result = run(*argv)
+        assert result.returncode == 0 and "usage" in result.stdout
