@@ -42,6 +42,10 @@ RULES: dict[str, str] = {
     "accumulate": "multivariate chain rule: contributions of every path add up (seed 001)",
     "reduction": "the gradient of a mean (sum) is the mean (sum) of the gradients",
     "layout": "layout conversion: denominator layout is the transpose of numerator layout",
+    "vjp": "chain rule in reverse mode: the gradient of an input is the transposed Jacobian "
+           "applied to the gradient of the output, ∇_x C = (∂y/∂x)ᵀ ∇_y C",
+    "loss_gradient": "the cost is a sum of per-entry losses, so ∇_ŷ C = ℓ'(ŷ, y) entrywise "
+                     "(ℓ' from sympy.diff)",
 }
 
 
@@ -87,6 +91,7 @@ LABEL_TEXT: dict[str, str] = {
     "grad": "grad_{wrt} E",
     "partial": "d{of}/d{wrt}",
     "node": "{of}",
+    "D": "Delta^{j}",
 }
 
 

@@ -43,7 +43,7 @@ from .calculus.matrix import vjp
 from .calculus.matrix_nodes import elementwise
 from .calculus.matrix_rules import hadamard, madd, mm, tidy, transpose
 from .calculus.result import check_layout
-from .derivation import RULES, DerivationBase, Label, LABEL_TEXT
+from .derivation import DerivationBase, Label
 from .errors import BadInput
 from .losses import Loss, y as Y_SYMBOL, yhat as YHAT_SYMBOL
 from .matrix_nodes_nn import Augment, ColumnSoftmax, Entrywise2, U, V, entrywise2
@@ -54,19 +54,6 @@ from .selfcheck import CheckFailed, directional_check
 N = sp.Symbol("N")
 J = sp.Symbol("j")
 L_SYMBOL = sp.Symbol("L")
-
-RULES.update({
-    "vjp": "chain rule in reverse mode: the gradient of an input is the transposed Jacobian "
-           "applied to the gradient of the output, ∇_x C = (∂y/∂x)ᵀ ∇_y C",
-    "loss_gradient": "the cost is a sum of per-entry losses, so ∇_ŷ C = ℓ'(ŷ, y) entrywise "
-                     "(ℓ' from sympy.diff)",
-    "numerator_form": "numerator layout: the derivative is the transpose of the gradient",
-})
-LABEL_TEXT.update({
-    "D": "Delta^{j}",
-    "dC/dZ": "dE/dZ^{j}",
-})
-
 
 # --- the network ------------------------------------------------------------------------------
 
