@@ -88,11 +88,13 @@ def entrywise2(expr: sp.Expr, first_symbol: sp.Symbol, second_symbol: sp.Symbol,
     return Entrywise2(function, first, second)
 
 
-class ColumnSoftmax(_ExplicitWhenConcrete):
-    """softmax of each column of Z: S_ij = exp(Z_ij) / Σ_k exp(Z_kj); same shape as Z."""
+class _OfOneMatrix(_ExplicitWhenConcrete):
+    """A node of one matrix argument whose shape follows from the argument's by ``resize``."""
 
-    def __new__(cls, Z):
-        return sp.MatrixExpr.__new__(cls, Z)
+    resize = staticmethod(lambda rows, cols: (rows, cols))
+
+    def __new__(cls, argument):
+        return sp.MatrixExpr.__new__(cls, argument)
 
     @property
     def arg(self):
@@ -100,65 +102,39 @@ class ColumnSoftmax(_ExplicitWhenConcrete):
 
     @property
     def shape(self):
-        return self.args[0].shape
+        return self.resize(*self.args[0].shape)
+
+
+class ColumnSoftmax(_OfOneMatrix):
+    """softmax of each column of Z: S_ij = exp(Z_ij) / Σ_k exp(Z_kj); same shape as Z."""
 
     def _entry(self, i, j, **kwargs):
         Z = self.args[0]
         return sp.exp(Z[i, j]) / sp.Add(*[sp.exp(Z[k, j]) for k in range(Z.shape[0])])
 
 
-class Augment(_ExplicitWhenConcrete):
+class Augment(_OfOneMatrix):
     """Ṽ = [1ᵀ; V]: a row of ones on top of V ((1 + n) × N for V n × N)."""
 
-    def __new__(cls, V_):
-        return sp.MatrixExpr.__new__(cls, V_)
-
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        rows, cols = self.args[0].shape
-        return (rows + 1, cols)
+    resize = staticmethod(lambda rows, cols: (rows + 1, cols))
 
     def _entry(self, i, j, **kwargs):
         return sp.S.One if i == 0 else self.args[0][i - 1, j]
 
 
-class DropBias(_ExplicitWhenConcrete):
+class DropBias(_OfOneMatrix):
     """W̃ without its column 0 (the bias column): n × m for W̃ n × (1 + m)."""
 
-    def __new__(cls, W):
-        return sp.MatrixExpr.__new__(cls, W)
-
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        rows, cols = self.args[0].shape
-        return (rows, cols - 1)
+    resize = staticmethod(lambda rows, cols: (rows, cols - 1))
 
     def _entry(self, i, j, **kwargs):
         return self.args[0][i, j + 1]
 
 
-class DropFirstRow(_ExplicitWhenConcrete):
+class DropFirstRow(_OfOneMatrix):
     """G without its row 0."""
 
-    def __new__(cls, G):
-        return sp.MatrixExpr.__new__(cls, G)
-
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        rows, cols = self.args[0].shape
-        return (rows - 1, cols)
+    resize = staticmethod(lambda rows, cols: (rows - 1, cols))
 
     def _entry(self, i, j, **kwargs):
         return self.args[0][i + 1, j]
