@@ -288,6 +288,12 @@ class DerivationBase:
 
         return render_latex(self, notation)
 
+    def to_numpy(self, notation=None, dtype: str = "float64") -> str:
+        """The generated NumPy module of this derivation's network (SPEC §6), checked."""
+        from .codegen import generate_numpy
+
+        return generate_numpy(self.network, notation=notation, dtype=dtype).source
+
     def to_text(self) -> str:
         """The derivation as plain text (what ``python -m derive`` prints)."""
         from .printing.text import render
