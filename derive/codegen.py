@@ -33,6 +33,9 @@ True
 
 from __future__ import annotations
 
+import builtins
+import keyword
+import re
 import types
 from dataclasses import dataclass
 
@@ -50,7 +53,7 @@ from .matrix_nodes_nn import ColumnSoftmax, Entrywise2
 from .notation import get_profile
 from .printing.matrix_code import ProgramPrinter, factor, strip_parens
 from .printing.text import MatrixTextPrinter
-from .selfcheck import CheckFailed, directional_check
+from .selfcheck import RTOL as SELFCHECK_RTOL, CheckFailed, directional_check
 
 DTYPES = ("float64", "float32")
 _T = sp.Symbol("t", real=True)
@@ -156,6 +159,11 @@ class CodePrinter(ProgramPrinter):
         return (f"np.ones(({self._dim(expr.shape[0])}, {self._dim(expr.shape[1])}), "
                 "dtype=X.dtype)")
 
+    def _print_ZeroMatrix(self, expr):
+        # In the module's precision: a float64 zero signal would make float32 gradients float64.
+        return (f"np.zeros(({self._dim(expr.shape[0])}, {self._dim(expr.shape[1])}), "
+                "dtype=X.dtype)")
+
     def _print_Augment(self, expr):
         v = self._print(expr.arg)
         return f"np.vstack([np.ones((1, N), dtype=X.dtype), {v}])"
@@ -232,7 +240,12 @@ def generate_numpy(net, notation=None, dtype: str = "float64", name: str = "mlp"
     verification = "not run"
     source = _module_source(plan, dtype, name, verification)
     if check:
-        verification = _check_module(source, name, matrix)
+        # The float64 module is the float32 one with DTYPE = np.float64: its gradients are
+        # checked against central differences, the float32 gradients against its gradients.
+        twin = source if dtype == "float64" else _module_source(plan, "float64", name,
+                                                                 verification)
+        verification = _check_module(twin, name, matrix,
+                                     None if dtype == "float64" else source)
         source = _module_source(plan, dtype, name, verification)
     return GeneratedModule(source=source, name=name, check=verification,
                            test_source=_test_source(name))
@@ -250,16 +263,28 @@ def _plan(net: MatrixNetwork, profile, d) -> _Plan:
         taken.add(code)
         names[symbol] = code
     renamed = {s: sp.MatrixSymbol(code, *s.shape) for s, code in names.items()}
+    # A helper is module-level: named like a module function, constant, builtin or local
+    # variable it would shadow it or be shadowed (``def forward(z)``, ``a1 = a1(z1)``).
     helpers = {}
     for activation in net.activations:
-        if not activation.vector_valued:
-            helpers[activation.function] = identifier(activation.name)
+        if not activation.vector_valued and activation.function not in helpers:
+            helper = identifier(activation.name)
+            while helper in taken or helper in _RESERVED:
+                helper += "_"
+            taken.add(helper)
+            helpers[activation.function] = helper
     printer = CodePrinter(helpers, {N: "N"})
     return _Plan(net, profile, d, numbers, names, renamed, helpers, printer)
 
 
-_RESERVED = {"np", "N", "params", "cache", "X", "Y", "softmax", "log_softmax", "grads",
-             "state", "lr", "t"}
+#: Names the derivation's names and the helpers must avoid: the module's functions and
+#: constants, the locals of forward/loss/gradients, and Python's builtins (the loss may call
+#: ``abs``).  The optimisers' locals need not be avoided: they use none of these names.
+_RESERVED = frozenset({
+    "np", "PARAM_SHAPES", "SIZES", "LOSS", "TARGETS", "CONVENTION", "DTYPE", "init_params",
+    "forward", "loss", "gradients", "sgd_step", "momentum_step", "adam_step", "softmax",
+    "log_softmax", "N", "params", "cache", "X", "Y", "yhat", "entries", "grads", "state",
+    "lr", "t", "_"}) | frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 
 
 # --- pieces of the source ----------------------------------------------------------------------
@@ -633,10 +658,15 @@ def load_source(source: str, name: str) -> types.ModuleType:
     return module
 
 
-def _check_module(source: str, name: str, net: MatrixNetwork) -> str:
+def _check_module(source: str, name: str, net: MatrixNetwork,
+                  lower_precision: str | None = None) -> str:
+    """Central differences of the float64 module ``source`` along random directions; with
+    ``lower_precision`` (the float32 module's source) also its gradients against the float64
+    ones, relative error ‖g₃₂ − g₆₄‖ / ‖g₆₄‖ per tensor."""
     from .layer_rules import _draw_targets
 
     module = load_source(source, name)
+    low = load_source(lower_precision, name) if lower_precision is not None else None
     rng = np.random.default_rng(0)
     batch = 4
 
@@ -660,10 +690,38 @@ def _check_module(source: str, name: str, net: MatrixNetwork) -> str:
     try:
         worst = directional_check(cost, module.gradients(params, X, Y), params, rng,
                                   directions=2, per_tensor=True, redraw=redraw)
+        agreement = _precision_agreement(module, low, params, X, Y, draw) if low else None
     except CheckFailed as exc:
         raise AssertionError(f"generated module {name}: {exc}") from None
-    return (f"central differences in float64 along 2 random directions per tensor at a "
-            f"Xavier point, N = {batch}: max rel err {worst:.1e} (threshold 1e-05)")
+    text = (f"central differences in float64 along 2 random directions per tensor at a "
+            f"Xavier point, N = {batch}: max rel err {worst:.1e} (threshold "
+            f"{SELFCHECK_RTOL:g})")
+    if agreement is not None:
+        text = (f"{text}, of this code with DTYPE = np.float64; its float32 gradients agree "
+                f"with the float64 ones to rel err {agreement:.1e} (threshold "
+                f"{FLOAT32_RTOL:g})")
+    return text
+
+
+#: Agreement of float32 gradients with the float64 ones (norm-wise, per tensor).
+FLOAT32_RTOL = 1e-3
+
+
+def _precision_agreement(module, low, params, X, Y, draw, redraws: int = 3) -> float:
+    """max over tensors of ‖g₃₂ − g₆₄‖ / ‖g₆₄‖ (re-drawn where a relu-like kink flips between
+    the precisions, up to ``redraws`` times)."""
+    for attempt in range(redraws + 1):
+        exact, rounded = module.gradients(params, X, Y), low.gradients(params, X, Y)
+        worst = 0.0
+        for k, g in exact.items():
+            difference = float(np.linalg.norm(np.asarray(rounded[k], dtype=np.float64) - g))
+            scale = max(float(np.linalg.norm(g)), 1e-8)
+            worst = max(worst, difference / scale)
+        if worst <= FLOAT32_RTOL:
+            return worst
+        params = draw()
+    raise CheckFailed(f"float32 gradients differ from the float64 ones by rel err {worst:.1e} "
+                      f"(threshold {FLOAT32_RTOL:g})")
 
 
 def _test_source(name: str) -> str:
