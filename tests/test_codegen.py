@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -239,7 +240,9 @@ def test_user_defined_activation_and_loss_from_a_spec_file(tmp_path, convention)
     generated = generate_numpy(net, name="swish_net")
     module = load_source(generated.source, "swish_net")
     assert "def swish(z):" in generated.source and "swish(zeta1)" in generated.source
-    assert "log(cosh(yhat - y))" in ast.get_docstring(ast.parse(generated.source))
+    header = ast.get_docstring(ast.parse(generated.source))
+    assert f"loss l(yhat, y) = {sp.sstr(net.loss.expr)} per output" in header
+    assert "--activations 'x/(1+exp(-x)),tanh'" in header      # the derivation's command
     for seed in (0, 1):
         params, X, Y = draw_point(module, net, seed)
         yhat, expected_loss = _swish_reference(net, params, X, Y)
@@ -248,25 +251,26 @@ def test_user_defined_activation_and_loss_from_a_spec_file(tmp_path, convention)
         assert_verified(module, params=params, X=X, Y=Y)
 
 
-@pytest.mark.parametrize("name", ["forward", "a1", "zeta1", "abs", "cache", "loss", "X", "N",
-                                  "DTYPE", "np", "gradients", "sgd_step"])
-def test_user_activation_names_never_clash_with_the_modules_names(tmp_path, name):
+@pytest.mark.parametrize("name,notation", [
+    ("forward", "ensimag"), ("a1", "cs229"), ("zeta1", "ensimag"), ("abs", "cs229"),
+    ("cache", "ensimag"), ("loss", "cs229"), ("X", "ensimag"), ("N", "cs229"),
+    ("DTYPE", "ensimag"), ("np", "cs229"), ("gradients", "ensimag"), ("sgd_step", "cs229")])
+def test_user_activation_names_never_clash_with_the_modules_names(tmp_path, name, notation):
     """A helper named like a module function, a local variable, a constant or a builtin the
     code calls would shadow it (or be shadowed): the module must rename its helper."""
     path = tmp_path / "net.toml"
     path.write_text(SPEC_TEMPLATE.format(name=name, convention="rows").replace(
         'loss = "log(cosh(yhat - y))"', 'loss = "huber"'))
     net = derive.load_spec(path)
-    for notation in ("ensimag", "cs229"):
-        generated = generate_numpy(net, notation=notation, name="clash")
-        module = load_source(generated.source, "clash")
-        params, X, Y = draw_point(module, net, 0)
-        np.testing.assert_allclose(module.forward(params, X)[0],
-                                   reference_forward(net, params, X), rtol=1e-12)
-        assert module.loss(params, X, Y) == pytest.approx(reference_loss(net, params, X, Y),
-                                                          rel=1e-12)
-        assert_verified(module, params=params, X=X, Y=Y)
-        assert_imports_numpy_only(generated.source)
+    generated = generate_numpy(net, notation=notation, name="clash")
+    module = load_source(generated.source, "clash")
+    params, X, Y = draw_point(module, net, 0)
+    np.testing.assert_allclose(module.forward(params, X)[0],
+                               reference_forward(net, params, X), rtol=1e-12)
+    assert module.loss(params, X, Y) == pytest.approx(reference_loss(net, params, X, Y),
+                                                      rel=1e-12)
+    assert_verified(module, params=params, X=X, Y=Y)
+    assert_imports_numpy_only(generated.source)
 
 
 # --- float32 -------------------------------------------------------------------------------------
@@ -415,7 +419,7 @@ def test_the_header_names_the_derivation_whose_numbers_the_comments_cite(capsys)
     header = ast.get_docstring(ast.parse(generated.source))
     command = re.search(r"python -m derive mlp (.*--form matrix.*)$", header, re.M)
     assert command, header
-    argv = command.group(1).split()
+    argv = shlex.split(command.group(1))
     assert run_commands("python -m derive", "", DERIVE_COMMANDS, ["mlp", *argv]) == 0
     printed = dict(re.findall(r"^\s*\((\d+)\) (.*?) = ", capsys.readouterr().out, re.M))
     expect = {"z": "z^{l}", "a": "a^{l}", "D": "Delta^{l}"}
@@ -445,7 +449,7 @@ def test_the_header_records_network_layout_convention_and_verification():
     header = ast.get_docstring(ast.parse(generated.source))
     assert "3-4-2 network" in header
     assert "relu, sigmoid activations" in header
-    assert "loss bce" in header and "-y*log(yhat) - (1 - y)*log(1 - yhat)" in header
+    assert f"loss bce: l(yhat, y) = {sp.sstr(LOSSES.get('bce').expr)} per output" in header
     assert "Convention  columns" in header and "(denominator)" in header
     assert "Notation    ensimag" in header and "Precision   float64" in header
     verified = re.search(r"Verified    central differences in float64 .* max rel err "
