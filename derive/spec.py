@@ -159,7 +159,9 @@ def build_network(data: dict, locate: _Locator, overrides: dict) -> Network:
                   reduction=network.get("reduction", "mean"), notation=notation, layout=layout,
                   custom_activations=activations, custom_losses=losses)
     symbolic = "depth" in network or any(isinstance(n, str) for n in _as_list(network["sizes"]))
-    if symbolic:
+    if symbolic or form == "matrix":
+        # The matrix form never needs a symbol per weight entry (784 x 1024 of them would take
+        # a minute to build), so integer sizes get a MatrixNetwork too.
         from .layer_rules import matrix_network
 
         where = locate.where("network", "depth" if "depth" in network else "sizes")

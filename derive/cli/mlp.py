@@ -106,9 +106,11 @@ def run(args) -> int:
         source = {"network": network}
     elif args.activations:
         overrides["activation"] = None
+    emit = "json" if args.json else args.emit
+    if emit == "numpy":
+        overrides["form"] = "matrix"          # code is printed from the batch matrix form
     spec = read_spec(source, **overrides)
     network = spec.network
-    emit = "json" if args.json else args.emit
     if emit == "numpy":
         return _emit_numpy(network, args)
     derivation = backprop(network, layout=network.layout, form=spec.form, batch=spec.batch)
