@@ -593,6 +593,9 @@ def test_graph_default_profile_and_unknown_profiles():
         render_latex(graph(), "oxford")
     with pytest.raises(BadInput, match="cannot render a str"):
         render_latex("z = W a")
+    broken = get_profile("cs229", {"B": r"\mathcal{B}{i}"})             # single braces
+    with pytest.raises(BadInput, match=r"template '\\\\mathcal\{B\}\{i\}' for 'B'"):
+        render_latex(matrix(), broken)
 
 
 # --- determinism across hash seeds -------------------------------------------------------------

@@ -605,7 +605,15 @@ class _Renderer:
 
     # symbols
     def sym(self, kind: str, layer=None) -> str:
-        return _repair_scripts(self.profile.symbol(kind, layer))
+        try:
+            text = self.profile.symbol(kind, layer)
+        except (KeyError, IndexError, ValueError) as exc:
+            # A template with single braces ("\\mathcal{B}{i}") fails in str.format.
+            raise BadInput(f"notation template {self.profile.latex.get(kind)!r} for {kind!r} of "
+                           f"profile {self.profile.name!r} does not format ({type(exc).__name__}: "
+                           f"{exc}); in a Profile write braces as {{{{ }}}} and the layer as "
+                           "{i}") from None
+        return _repair_scripts(text)
 
     def frac(self, of: str, wrt: str) -> str:
         return rf"\frac{{\partial {of}}}{{\partial {wrt}}}"
@@ -739,7 +747,7 @@ class _NetworkRenderer(_Renderer):
     def signal_names_row(self) -> bool:
         """Whether the profile names the row signal P^j (ensimag 𝓟^j) rather than spelling it
         as a derivative (cs229's ∂L/∂a^{[l]}), which is then written out here."""
-        text = self.profile.symbol("P", 1)
+        text = self.sym("P", 1)
         return r"\frac" not in text and r"\partial" not in text
 
     def cost_derivative(self, layer, cost: str, row: bool) -> str:
