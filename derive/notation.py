@@ -38,7 +38,7 @@ from .errors import BadInput, UnknownName
 KINDS = ("a", "A", "z", "Z", "W", "Wbar", "b", "B", "D", "P", "x", "X", "y", "Y", "C", "E",
          "phi")
 #: Object kinds that carry a layer index.
-INDEXED = {"a", "A", "z", "Z", "W", "Wbar", "b", "B", "D", "P", "phi"}
+INDEXED = {"a", "A", "z", "Z", "W", "Wbar", "b", "B", "D", "P"}
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,17 @@ class Profile:
         return self.index.format(l=_index_text(layer))
 
     def symbol(self, kind: str, layer=None) -> str:
-        """LaTeX of object ``kind`` of ``layer`` (``None`` for unindexed objects)."""
+        """LaTeX of object ``kind`` of ``layer`` (``None`` for unindexed objects).
+
+        Templates take ``{i}``, the decorated index of ``layer``, and ``{prev}``, that of
+        ``layer - 1`` (P^l = ∂C/∂a^{l-1}).
+        """
         if kind not in self.latex:
             raise UnknownName("notation object", kind, self.latex)
-        decorated = self.layer_index(layer) if kind in INDEXED and layer is not None else ""
-        return self.latex[kind].format(i=decorated)
+        indexed = kind in INDEXED and layer is not None
+        decorated = self.layer_index(layer) if indexed else ""
+        previous = self.layer_index(_minus_one(layer)) if indexed else ""
+        return self.latex[kind].format(i=decorated, prev=previous)
 
     def name_in_code(self, kind: str, layer=None) -> str:
         """The identifier of object ``kind`` of ``layer`` in generated code (``a1``, ``delta2``)."""
@@ -102,7 +108,25 @@ class Profile:
                 raise UnknownName("notation object", key,
                                   [*KINDS, "transpose", "hadamard", "index", "code.<kind>"],
                                   where)
-        return replace(self, name=f"{self.name}+custom", latex=latex, code=code, **changes)
+        profile = replace(self, name=f"{self.name}+custom", latex=latex, code=code, **changes)
+        for key in overrides:                      # a template that cannot be filled in fails now
+            kind = key[5:] if key.startswith("code.") else key
+            try:
+                if key.startswith("code."):
+                    profile.name_in_code(kind, 1)
+                elif kind in KINDS:
+                    profile.symbol(kind, 1)
+                else:
+                    profile.layer_index(1)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise BadInput(f"notation template for {key!r} cannot be filled in ({exc}); "
+                               "write {l} for the layer index and double other braces in "
+                               "Python strings", where) from None
+        return profile
+
+
+def _minus_one(layer):
+    return f"{layer}-1" if isinstance(layer, str) else layer - 1
 
 
 def _index_text(layer) -> str:
@@ -128,27 +152,28 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
              code={"a": "alpha{l}", "A": "alpha{l}", "z": "zeta{l}", "Z": "zeta{l}",
                    "B": "B{l}", "D": "B{l}", "W": "Omega{l}", "b": "beta{l}", "P": "P{l}",
                    "Wbar": "Omega{l}_no_bias"},
-             a=r"\alpha{i}", A=r"\mathbf{{\alpha}}{i}", z=r"\zeta{i}", Z=r"\mathbf{{Z}}{i}",
+             a=r"\alpha{i}", A=r"\boldsymbol{{\alpha}}{i}", z=r"\zeta{i}", Z=r"\mathbf{{Z}}{i}",
              W=r"\Omega{i}", Wbar=r"\bar{{\Omega}}{i}", b=r"\beta{i}", B=r"\mathcal{{B}}{i}",
              D=r"\mathbf{{B}}{i}", P=r"\mathcal{{P}}{i}", x=r"\alpha^{{0}}", X=r"\mathbf{{X}}",
              y=r"\rho", Y=r"\mathbf{{R}}", C=r"\mathcal{{C}}", E=r"\mathcal{{E}}", phi=r"\Phi"),
     _profile("cs229", "^{{[{l}]}}", "seed 004 (z^{[l]}, a^{[l]}, delta^{[l]})",
              a="a{i}", A="A{i}", z="z{i}", Z="Z{i}", W="W{i}", Wbar=r"\bar{{W}}{i}",
-             b="b{i}", B=r"\delta{i}", D=r"\Delta{i}", P=r"\frac{{\partial L}}{{\partial a{i}}}",
+             b="b{i}", B=r"\delta{i}", D=r"\Delta{i}",
+             P=r"\frac{{\partial \mathcal{{L}}}}{{\partial a{prev}}}",
              x="x", X="X", y="y", Y="Y", C=r"\mathcal{{L}}", E="J", phi="g"),
     _profile("mines", "^{{({l})}}", "seed 002 (augmented bias, v^{(l)}, s^{(l)}, E^{(l)})",
              code={"a": "v{l}", "A": "v{l}", "z": "s{l}", "Z": "s{l}", "B": "E{l}",
                    "D": "E{l}", "W": "W{l}"},
              a=r"\mathbf{{v}}{i}", A=r"V{i}", z=r"\mathbf{{s}}{i}", Z=r"S{i}",
              W=r"\tilde{{W}}{i}", Wbar=r"W{i}", b=r"\omega_{{\cdot,0}}{i}", B=r"E{i}",
-             D=r"\mathbf{{E}}{i}", P=r"\frac{{d\delta}}{{d\mathbf{{v}}{i}}}", x=r"\mathbf{{x}}",
+             D=r"\mathbf{{E}}{i}", P=r"\frac{{d\delta}}{{d\mathbf{{v}}{prev}}}", x=r"\mathbf{{x}}",
              X=r"X", y=r"\mathbf{{y}}", Y=r"Y", C=r"\delta", E=r"\mathcal{{L}}",
              phi=r"h"),
     _profile("cmu", "_{{{l}}}", "seed 001 (z_i = f_i(w_i, z_{i-1}), J)",
              code={"a": "z{l}", "A": "z{l}", "z": "s{l}", "Z": "s{l}", "W": "w{l}"},
              a="z{i}", A="Z{i}", z="s{i}", Z="S{i}", W="w{i}", Wbar=r"\bar{{w}}{i}",
              b="b{i}", B=r"\frac{{\partial J}}{{\partial s{i}}}",
-             D=r"\frac{{\partial J}}{{\partial S{i}}}", P=r"\frac{{\partial J}}{{\partial z{i}}}",
+             D=r"\frac{{\partial J}}{{\partial S{i}}}", P=r"\frac{{\partial J}}{{\partial z{prev}}}",
              x="x", X="X", y="y", Y="Y", C=r"\ell", E="J", phi="g"),
     _profile("durham", "_{{{l}}}", "seed 000 (x, y = f(x) = Wx + b, J_f)",
              a="y{i}", A="Y{i}", z="u{i}", Z="U{i}", W="W{i}", Wbar=r"\bar{{W}}{i}",

@@ -127,7 +127,7 @@ class MatrixLatexPrinter(LatexPrinter):
                             isinstance(-arg, AsScalar)):
             inner = self._print(arg.matrix if isinstance(arg, AsScalar) else (-arg).matrix)
             return f"e^{{{inner}}}" if isinstance(arg, AsScalar) else f"e^{{- {inner}}}"
-        return super()._print_exp(expr, exp)
+        return self._print_ExpBase(expr, exp)
 
     def _print_AsScalar(self, expr):
         inner = self._print(expr.matrix)

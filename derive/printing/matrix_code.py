@@ -122,7 +122,7 @@ class ProgramPrinter(MatrixNumpyPrinter):
         for arg in expr.args:
             if isinstance(arg, sp.MatMul):
                 coeff, factors = arg.as_coeff_matrices()
-                if len(factors) >= 2 and _is_ones(factors[0]) and factors[0].shape[0] > 1:
+                if len(factors) >= 2 and _is_ones(factors[0]) and factors[0].shape[0] != 1:
                     # (1 1ᵀ M) ⊙ S: the column sums of M, broadcast down each column.
                     rest = sp.MatMul(coeff, *factors[1:]).doit(deep=False)
                     parts.append(f"np.sum({self._print(rest)}, axis=0, keepdims=True)")
