@@ -287,6 +287,10 @@ F32_CASES = [pytest.param((hidden, hidden), "mse", convention, id=f"{hidden}-mse
 def test_float32_modules_compute_in_float32(activations, loss, convention):
     net, generated, module = build([2, 3, 2], activations, loss, convention, dtype="float32")
     assert module.DTYPE is np.float32
+    header = ast.get_docstring(ast.parse(generated.source))
+    agreement = re.search(r"its float32 gradients agree with the float64 ones to rel err "
+                          r"([0-9.e+-]+) \(threshold ([0-9.e+-]+)\)", header)
+    assert agreement and float(agreement.group(1)) <= float(agreement.group(2)), header
     params32 = module.init_params(np.random.default_rng(4))
     assert {v.dtype for v in params32.values()} == {np.dtype(np.float32)}
     params, X, Y = draw_point(module, net, 4)
