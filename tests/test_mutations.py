@@ -226,7 +226,7 @@ def test_every_applicable_mutant_is_caught_next_to_kinks(kink_rounds):
 
 
 #: Two rounds of the benchmark's near-kink sweep (seeds 58 and 92 of stream 7) where the
-#: verifier misses mutants: at the point, every difference from the correct gradient comes
+#: verifier used to miss mutants (before re-draws checked both sides, θ ± δ, of a kink): at the point, every difference from the correct gradient comes
 #: through a relu unit whose only live sample sits on its kink (within 1e-7, inside the step).
 ONE_SIDED = [
     (M.Network((4, 2, 4, 3), ("relu", "leaky_relu", "sigmoid"), "bce", "columns", "mean",
@@ -236,13 +236,6 @@ ONE_SIDED = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "verify: an entry whose step straddles a kink at the input point is cleared by the first "
-    "re-drawn point where it agrees, so a bug confined to one side of that kink is missed when "
-    "the re-drawn point falls on the other side.  Proposed change to verify/numeric.py _redraw: "
-    "check such entries at the mirrored pair θ ± δ of every re-drawn perturbation and clear "
-    "them only when no kink-free point disagrees (then 100% here and in "
-    "benchmarks/mutation_rates.py, no false alarm)."))
 @pytest.mark.parametrize("net,seed,site", ONE_SIDED, ids=["relu-lrelu-bce", "relu-softmax-ce"])
 def test_a_bug_on_one_side_of_a_kink_is_caught(net, seed, site):
     result = M.run_round(net, seed)

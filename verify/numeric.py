@@ -819,48 +819,71 @@ class _Checker:
         return {k: d / norm for k, d in vectors.items()}
 
     def _redraw(self, entries):
-        """Re-check disagreeing entries at perturbed points (and new directions)."""
+        """Re-check disagreeing entries at perturbed points (and new directions).
+
+        Each round perturbs the point both ways, θ + δ and θ − δ: a kink that passes within
+        the step of θ lies between them, so a gradient wrong on one side of it is seen.  An
+        entry that straddled a kink at θ is cleared only if it agrees at some kink-free point
+        and disagrees at none over all rounds; one that disagreed without a kink is cleared
+        by a round whose two points both agree.
+        """
         pending = [entry for _, entry in entries]
         for r in range(1, self.redraws + 1):
             if not pending:
                 break
-            point = self._perturbed(r)
+            pair = self._perturbed(r)
             still = []
             for entry in pending:
-                shape = point.params[entry.tensor].shape
-                direction = None if entry.direction is None else self._direction(shape)
-                outcome = self._check_entry(point, entry.tensor, entry.key, direction)
-                if outcome.kind == "ok":
-                    entry.final = "ok"
-                elif outcome.kind == "fail":
+                results = []
+                for point in pair:
+                    shape = point.params[entry.tensor].shape
+                    direction = None if entry.direction is None else self._direction(shape)
+                    results.append((self._check_entry(point, entry.tensor, entry.key,
+                                                      direction), point, direction))
+                kinds = [outcome.kind for outcome, _, _ in results]
+                if "fail" in kinds:
                     # A disagreement with no kink in sight.  Report the input point's values
                     # when the input point showed no kink either (the user's own point).
+                    outcome, point, direction = next(x for x in results if x[0].kind == "fail")
                     entry.final = "mismatch"
                     entry.failure = (entry.first, self.point0, entry.direction) \
                         if entry.first.kind == "fail" else (outcome, point, direction)
+                    continue
+                if entry.first.kind == "kink":
+                    if "ok" in kinds:
+                        entry.final = "ok"      # provisionally: every round is still checked
+                    still.append(entry)
+                elif all(kind == "ok" for kind in kinds):
+                    entry.final = "ok"
                 else:
                     still.append(entry)
             pending = still
         for entry in pending:
+            if entry.final == "ok":
+                continue
             if entry.first.kind == "fail":      # disagrees at the input point, no kink seen there
                 entry.final = "mismatch"
                 entry.failure = (entry.first, self.point0, entry.direction)
             else:
                 entry.final = "nondiff"
 
-    def _perturbed(self, r: int) -> _Point:
-        shifted = {}
-        for k, v in self.params.items():
-            steps = self.root * np.maximum(1.0, np.abs(v))
-            shifted[k] = v + 16 * 2 ** (r - 1) * steps * self.rng.standard_normal(v.shape)
-        if self.code_dtype != np.float64:
-            shifted = {k: v.astype(self.code_dtype).astype(np.float64)
-                       for k, v in shifted.items()}
-        shift = max(float(np.max(np.abs(shifted[k] - self.params[k]), initial=0))
-                    for k in shifted)
-        base = self._working(shifted)
-        return _Point(shifted, base, self._gradients(shifted),
-                      self._loss(base, f"perturbed point #{r}"), redraw=r, shift=shift)
+    def _perturbed(self, r: int) -> tuple[_Point, _Point]:
+        """The points θ + δ and θ − δ of re-draw round ``r`` (δ_i = 16·2^(r−1)·h_i·N(0, 1))."""
+        delta = {k: 16 * 2 ** (r - 1) * self.root * np.maximum(1.0, np.abs(v))
+                 * self.rng.standard_normal(v.shape) for k, v in self.params.items()}
+        points = []
+        for sign in (1.0, -1.0):
+            shifted = {k: v + sign * delta[k] for k, v in self.params.items()}
+            if self.code_dtype != np.float64:
+                shifted = {k: v.astype(self.code_dtype).astype(np.float64)
+                           for k, v in shifted.items()}
+            shift = max(float(np.max(np.abs(shifted[k] - self.params[k]), initial=0))
+                        for k in shifted)
+            base = self._working(shifted)
+            points.append(_Point(shifted, base, self._gradients(shifted),
+                                 self._loss(base, f"perturbed point #{r}"), redraw=r,
+                                 shift=shift))
+        return points[0], points[1]
 
     def _localise(self, point: _Point, name: str, direction: np.ndarray):
         """Bisect a disagreeing direction down to one coordinate; (index, outcome) or None."""
