@@ -377,11 +377,22 @@ def missing_1_over_N(anat: Anatomy):
                          "/ N dropped")
 
 
+def _summed(node):
+    """Δ of ``Δ.sum(...)`` or ``np.sum(Δ, ...)``, else ``None``."""
+    if not isinstance(node, ast.Call):
+        return None
+    if ast.unparse(node.func) == "np.sum":
+        return node.args[0]
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "sum":
+        return node.func.value
+    return None
+
+
 def bias_not_summed(anat: Anatomy):
-    """np.sum(Δ, axis=1, keepdims=True) in ∇b → Δ[:, :1] (one sample) or a mean over axis 0."""
+    """Δ.sum(axis=1, keepdims=True) in ∇b → Δ[:, :1] (one sample) or a mean over axis 0."""
     for stmt, node in _nodes(anat, ("grad_b",)):
-        if isinstance(node, ast.Call) and ast.unparse(node.func) == "np.sum":
-            inner = node.args[0]
+        inner = _summed(node)
+        if inner is not None:
             first = ast.parse(f"({ast.unparse(inner)})[:, :1]", mode="eval").body
             yield _write(anat, "bias_not_summed", stmt, _swap(stmt, node, first),
                          "sum over the batch -> first sample")

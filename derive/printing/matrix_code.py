@@ -3,8 +3,9 @@
 :class:`ProgramPrinter` extends the matrix-calculus NumPy printer with the nodes networks use
 and with the idioms vectorised code is written in:
 
-- ``M 1`` (a sum over columns) prints ``np.sum(M, axis=1, keepdims=True)`` and ``1ᵀ M``
-  ``np.sum(M, axis=0, keepdims=True)``;
+- ``M 1`` (a sum over columns) prints ``M.sum(axis=1, keepdims=True)`` and ``1ᵀ M``
+  ``M.sum(axis=0, keepdims=True)`` (the array method: ``np.sum``'s wrapper costs more than
+  the sum itself on small arrays);
 - a bias broadcast over the batch, ``b 1ᵀ``, prints ``b`` inside a sum (NumPy broadcasting),
   else ``np.broadcast_to``;
 - ``[1ᵀ; V]`` prints ``np.vstack(...)``, W̃ without its bias column ``W[:, 1:]``;
@@ -18,7 +19,7 @@ and with the idioms vectorised code is written in:
 >>> code(A + b * sp.OneMatrix(1, N))
 'A + b'
 >>> code(A * sp.OneMatrix(N, 1) / N)
-'np.sum(A, axis=1, keepdims=True) / A.shape[1]'
+'A.sum(axis=1, keepdims=True) / A.shape[1]'
 """
 
 from __future__ import annotations
@@ -68,10 +69,10 @@ class ProgramPrinter(MatrixNumpyPrinter):
         body = None
         if len(factors) >= 2 and _is_ones(factors[-1], cols=1):
             inner = sp.MatMul(*factors[:-1]).doit(deep=False) if len(factors) > 2 else factors[0]
-            body = f"np.sum({self._print(inner)}, axis=1, keepdims=True)"
+            body = f"{self._wrap(inner)}.sum(axis=1, keepdims=True)"
         elif len(factors) >= 2 and _is_ones(factors[0], rows=1):
             inner = sp.MatMul(*factors[1:]).doit(deep=False) if len(factors) > 2 else factors[1]
-            body = f"np.sum({self._print(inner)}, axis=0, keepdims=True)"
+            body = f"{self._wrap(inner)}.sum(axis=0, keepdims=True)"
         elif len(factors) == 2 and _is_ones(factors[1], rows=1) and factors[0].shape[1] == 1:
             body = (f"np.broadcast_to({self._print(factors[0])}, "
                     f"({self._dim(factors[0].shape[0])}, {self._dim(factors[1].shape[1])}))")
@@ -125,7 +126,7 @@ class ProgramPrinter(MatrixNumpyPrinter):
                 if len(factors) >= 2 and _is_ones(factors[0]) and factors[0].shape[0] != 1:
                     # (1 1ᵀ M) ⊙ S: the column sums of M, broadcast down each column.
                     rest = sp.MatMul(coeff, *factors[1:]).doit(deep=False)
-                    parts.append(f"np.sum({self._print(rest)}, axis=0, keepdims=True)")
+                    parts.append(f"{self._wrap(rest)}.sum(axis=0, keepdims=True)")
                     continue
             parts.append(factor(self._print(arg)))
         return " * ".join(parts)
