@@ -45,12 +45,11 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .activations import ACTIVATIONS, ActivationFunction, expand_activations
-from .calculus.matrix_nodes import ActivationPrime, prime_function
+from .calculus.matrix_nodes import prime_function
 from .calculus.matrix_printing import identifier
 from .errors import BadInput
 from .layer_rules import MatrixNetwork, N, as_matrix_network, derive_layer_rules
 from .losses import LOSSES, y as Y_SYMBOL, yhat as YHAT_SYMBOL
-from .matrix_nodes_nn import ColumnSoftmax, Entrywise2
 from .notation import PROFILES, get_profile
 from .printing.matrix_code import ProgramPrinter, factor, strip_parens
 from .printing.text import MatrixTextPrinter

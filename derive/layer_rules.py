@@ -36,17 +36,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from .activations import Activation, VectorActivation, expand_activations
+from .activations import expand_activations
 from .calculus.matrix import vjp
-from .calculus.matrix_nodes import elementwise
-from .calculus.matrix_rules import hadamard, madd, mm, tidy, transpose
+from .calculus.matrix_nodes import Softmax, elementwise
+from .calculus.matrix_rules import madd, mm, tidy, transpose
 from .calculus.result import check_layout
 from .derivation import DerivationBase, Label
 from .errors import BadInput
 from .losses import Loss, y as Y_SYMBOL, yhat as YHAT_SYMBOL
-from .matrix_nodes_nn import Augment, ColumnSoftmax, Entrywise2, U, V, entrywise2
+from .matrix_nodes_nn import Augment, Entrywise2, U, V, entrywise2
 from .network import CONVENTIONS, REDUCTIONS, check_pairing, resolve_activation, resolve_loss
 from .registry import equal_everywhere
 from .selfcheck import CheckFailed, directional_check
@@ -282,7 +281,7 @@ def pre_activation(sym: Symbols, layer) -> sp.MatrixExpr:
 def activate(activation, z) -> sp.MatrixExpr:
     """Φ(z) entrywise, or the (column-wise) softmax."""
     if activation.vector_valued:
-        return ColumnSoftmax(z)
+        return Softmax(z)
     return elementwise(activation.function, z)
 
 

@@ -2,7 +2,6 @@ r"""Matrix-expression nodes that networks need beyond the general matrix calculu
 
 - :class:`Entrywise2` — f(A, B) applied entry by entry to two matrices of one shape: a loss
   ℓ(Ŷ, Y), its derivative ℓ'(Ŷ, Y), or a fused output signal h(A^L, Y);
-- :class:`ColumnSoftmax` — softmax of every column of Z (a batch of samples), same shape;
 - :class:`Augment` — Ṽ = [1ᵀ; V], the inputs with a row of ones on top (seed 002's ṽ);
 - :class:`DropBias` — W̃ without its column 0, "the weight matrix without its bias column";
 - :class:`DropFirstRow` — G without its row 0 (the cotangent of V inside Ṽ).
@@ -19,28 +18,14 @@ from __future__ import annotations
 import sympy as sp
 
 from .calculus import matrix_rules
-from .calculus.matrix_rules import hadamard, madd, mm, transpose
+from .calculus.matrix_nodes import ExplicitWhenConcrete
+from .calculus.matrix_rules import hadamard, mm, transpose
 
 U = sp.Symbol("u", real=True)
 V = sp.Symbol("v", real=True)
 
 
-class _ExplicitWhenConcrete(sp.MatrixExpr):
-    """``doit()`` gives an explicit matrix once the arguments are explicit matrices (entries
-    are built from concrete indices only: ``_entry`` is never asked for a symbolic one)."""
-
-    def doit(self, **hints):
-        args = [a.doit(**hints) if isinstance(a, sp.Basic) and hints.get("deep", True) else a
-                for a in self.args]
-        node = type(self)(*args)
-        if all(isinstance(a, sp.MatrixBase) for a in args if isinstance(a, sp.MatrixExpr)
-               or isinstance(a, sp.MatrixBase)):
-            rows, cols = node.shape
-            return sp.ImmutableMatrix(rows, cols, lambda i, j: node._entry(i, j))
-        return node
-
-
-class Entrywise2(_ExplicitWhenConcrete):
+class Entrywise2(ExplicitWhenConcrete):
     """f(A, B) entry by entry; ``function`` a Lambda of two variables.
 
     >>> n = sp.Symbol("n")
@@ -88,7 +73,7 @@ def entrywise2(expr: sp.Expr, first_symbol: sp.Symbol, second_symbol: sp.Symbol,
     return Entrywise2(function, first, second)
 
 
-class _OfOneMatrix(_ExplicitWhenConcrete):
+class _OfOneMatrix(ExplicitWhenConcrete):
     """A node of one matrix argument whose shape follows from the argument's by ``resize``."""
 
     resize = staticmethod(lambda rows, cols: (rows, cols))
@@ -103,14 +88,6 @@ class _OfOneMatrix(_ExplicitWhenConcrete):
     @property
     def shape(self):
         return self.resize(*self.args[0].shape)
-
-
-class ColumnSoftmax(_OfOneMatrix):
-    """softmax of each column of Z: S_ij = exp(Z_ij) / Σ_k exp(Z_kj); same shape as Z."""
-
-    def _entry(self, i, j, **kwargs):
-        Z = self.args[0]
-        return sp.exp(Z[i, j]) / sp.Add(*[sp.exp(Z[k, j]) for k in range(Z.shape[0])])
 
 
 class Augment(_OfOneMatrix):
@@ -147,19 +124,6 @@ def _rule_entrywise2(node, G):
             (node.args[2], lambda: hadamard(node.partial(1), G))]
 
 
-def _rule_column_softmax(node, G):
-    # Per column s: J = diag(s) − s sᵀ, so Jᵀ g = s ⊙ g − s (sᵀ g) = s ⊙ (g − 1 1ᵀ (s ⊙ g)).
-    def cotangent():
-        S = node
-        rows, cols = S.shape
-        if cols == 1:
-            return madd(hadamard(S, G), mm(-1, S, transpose(S), G))
-        weighted = hadamard(S, G)
-        column_sums = mm(sp.OneMatrix(rows, 1), sp.OneMatrix(1, rows), weighted)
-        return madd(weighted, mm(-1, hadamard(S, column_sums)))
-    return [(node.arg, cotangent)]
-
-
 def _rule_augment(node, G):
     def cotangent():
         # G = W̃ᵀ Δ: its rows 1… are (W̃ without its bias column)ᵀ Δ.
@@ -179,12 +143,10 @@ def _rule_drop_bias(node, G):
 
 matrix_rules.RULES.update({
     Entrywise2: ("chain rule d f(A, B) = ∂₁f(A, B) ⊙ dA + ∂₂f(A, B) ⊙ dB", _rule_entrywise2),
-    ColumnSoftmax: ("d softmax(z) = (diag(s) − s sᵀ) dz, column by column",
-                    _rule_column_softmax),
     Augment: ("ṽ = [1; v]: ∂ṽ/∂v drops the first row", _rule_augment),
     DropBias: ("W̃ without its bias column", _rule_drop_bias),
 })
 
 
-__all__ = ["Entrywise2", "entrywise2", "ColumnSoftmax", "Augment", "DropBias", "DropFirstRow",
+__all__ = ["Entrywise2", "entrywise2", "Augment", "DropBias", "DropFirstRow",
            "U", "V"]

@@ -54,7 +54,6 @@ vector or unit direction, η the rounding noise of one loss value.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import os
 import sys

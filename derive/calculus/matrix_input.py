@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..activations import ACTIVATIONS, ActivationFunction
+from ..activations import ACTIVATIONS
 from ..errors import BadInput
 from .matrix_nodes import (AsScalar, LogSumExp, MatNorm, Softmax, elementwise, is_column,
-                           hadamard_of, is_matrix, is_one_by_one, matrix_sum, shape_of,
+                           hadamard_of, is_matrix, is_one_by_one, matrix_sum,
                            to_scalar)
 
 DEFAULT_SIZE = sp.Symbol("n")

@@ -7,7 +7,7 @@ SymPy's matrix expressions (``MatrixSymbol``, ``MatMul``, ``MatAdd``, ``Transpos
 - :class:`AsScalar` — a 1×1 matrix expression read as a number (``vᵀAv`` inside ``log(·)`` or
   as a coefficient);
 - :class:`MatNorm` — the 2-norm of a vector / Frobenius norm of a matrix;
-- :class:`Softmax` — softmax of a column (a matrix expression of the same shape);
+- :class:`Softmax` — softmax of a column, or of each column of a matrix (a batch), same shape;
 - :class:`LogSumExp` — log Σ_i exp(z_i) of a column (a scalar);
 - :func:`prime_function` — the SymPy function Φ' of an activation Φ, printed ``\\sigma'(z)``;
 - :func:`elementwise` / :func:`elementwise_derivative` — Φ(Z) and Φ'(Z) applied entrywise.
@@ -133,24 +133,46 @@ class LogSumExp(sp.Expr):
         return True
 
 
-class Softmax(sp.MatrixExpr):
-    """softmax(z) = exp(z) / Σ_i exp(z_i) for a column z; same shape as z."""
+class ExplicitWhenConcrete(sp.MatrixExpr):
+    """A node whose ``doit()`` gives an explicit matrix once its arguments are explicit
+    matrices (``_entry`` is then asked for concrete indices only, never symbolic ones)."""
+
+    def doit(self, **hints):
+        args = [a.doit(**hints) if isinstance(a, sp.Basic) and hints.get("deep", True) else a
+                for a in self.args]
+        node = type(self)(*args)
+        if all(isinstance(a, sp.MatrixBase) for a in args if isinstance(a, sp.MatrixExpr)
+               or isinstance(a, sp.MatrixBase)):
+            rows, cols = node.shape
+            return sp.ImmutableMatrix(rows, cols, lambda i, j: node._entry(i, j))
+        return node
+
+
+class Softmax(ExplicitWhenConcrete):
+    """softmax of each column: S_ij = exp(Z_ij) / Σ_k exp(Z_kj); same shape as Z.
+
+    For a column z it is the usual softmax(z) = exp(z) / Σ_i exp(z_i); for a batch Z
+    (samples as columns) it is the softmax of every sample.
+    """
 
     def __new__(cls, z):
-        if not is_column(z):
-            raise ValueError(f"softmax needs a column vector, got shape {shape_of(z)}")
+        if not is_matrix(z):
+            raise ValueError(f"softmax needs a vector or a matrix, got {z}")
         return sp.MatrixExpr.__new__(cls, z)
 
     @property
     def vector(self):
         return self.args[0]
 
+    arg = vector
+
     @property
     def shape(self):
         return self.args[0].shape
 
     def _entry(self, i, j, **kwargs):
-        raise NotImplementedError("softmax entries are not formed symbolically")
+        Z = self.args[0]
+        return sp.exp(Z[i, j]) / sp.Add(*[sp.exp(Z[k, j]) for k in range(Z.shape[0])])
 
 
 class Vec(sp.MatrixExpr):

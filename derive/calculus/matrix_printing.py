@@ -291,8 +291,10 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
         return f"np.linalg.norm({self._print(expr.matrix)})"
 
     def _print_Softmax(self, expr):
-        z = self._print(expr.vector)
-        return f"(np.exp({z} - np.max({z}))/np.sum(np.exp({z} - np.max({z}))))"
+        # Column by column (a column is one sample), shifted by the column maximum.
+        z = self._wrap(expr.vector)
+        shifted = f"np.exp({z} - np.max({z}, axis=0, keepdims=True))"
+        return f"({shifted}/np.sum({shifted}, axis=0, keepdims=True))"
 
     def _print_LogSumExp(self, expr):
         z = self._print(expr.vector)

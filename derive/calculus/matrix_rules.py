@@ -317,8 +317,18 @@ def _rule_elementwise(node, G):
 
 
 def _rule_softmax(node, G):
-    s = node
-    return [(node.vector, lambda: madd(hadamard(s, G), mm(-1, s, transpose(s), G)))]
+    # Per column s: J = diag(s) − s sᵀ, so Jᵀ g = s ⊙ g − s (sᵀ g); for a batch S, column by
+    # column, s ⊙ (g − 1 1ᵀ (s ⊙ g)).
+    S = node
+
+    def cotangent():
+        rows, cols = S.shape
+        if cols == 1:
+            return madd(hadamard(S, G), mm(-1, S, transpose(S), G))
+        weighted = hadamard(S, G)
+        column_sums = mm(sp.OneMatrix(rows, 1), sp.OneMatrix(1, rows), weighted)
+        return madd(weighted, mm(-1, hadamard(S, column_sums)))
+    return [(node.vector, cotangent)]
 
 
 def _rule_diag_matrix(node, G):
@@ -386,7 +396,7 @@ RULES: dict[type, tuple[str, Rule]] = {
     sp.HadamardProduct: ("d(X ⊙ Y) = dX ⊙ Y + X ⊙ dY", _rule_hadamard),
     sp.HadamardPower: ("d(X^∘k) = k X^∘(k−1) ⊙ dX", _rule_hadamard_power),
     ElementwiseApplyFunction: ("chain rule d Φ(Z) = Φ'(Z) ⊙ dZ", _rule_elementwise),
-    Softmax: ("d softmax(z) = (diag(s) − s sᵀ) dz", _rule_softmax),
+    Softmax: ("d softmax(z) = (diag(s) − s sᵀ) dz, column by column", _rule_softmax),
     sp.DiagMatrix: ("d diag(v) = diag(dv)", _rule_diag_matrix),
     sp.DiagonalOf: ("d diag(X) = diag(dX)", _rule_diagonal_of),
     sp.Trace: ("d tr(X) = tr(dX)", _rule_trace),

@@ -57,7 +57,8 @@ from ..derivation import RULES
 from ..errors import BadInput
 from ..graph import GraphDerivation
 from ..layer_rules import J as LAYER_J, MatrixDerivation
-from ..matrix_nodes_nn import Augment, ColumnSoftmax, DropBias, Entrywise2
+from ..calculus.matrix_nodes import Softmax
+from ..matrix_nodes_nn import Augment, DropBias, Entrywise2
 from ..notation import Profile, get_profile
 
 __all__ = ["render_latex", "NotationLatexPrinter", "latex_text", "RULE_LATEX"]
@@ -364,7 +365,7 @@ class NotationLatexPrinter(MatrixLatexPrinter):
             return _transpose_symbol(text, mark)
         if isinstance(arg, sp.OneMatrix) and arg.shape[1] == 1:
             return r"\mathbf{1}" + mark
-        if isinstance(arg, (ElementwiseApplyFunction, ColumnSoftmax, Augment)):
+        if isinstance(arg, (ElementwiseApplyFunction, Softmax, Augment)):
             return text + mark                         # a call or a bracketed block: atomic
         return _paren(text) + mark
 
@@ -406,7 +407,7 @@ class NotationLatexPrinter(MatrixLatexPrinter):
         return inner if isinstance(expr.matrix, sp.MatrixSymbol) else _paren(inner)
 
     # nodes of networks (derive.matrix_nodes_nn)
-    def _print_ColumnSoftmax(self, expr):
+    def _print_Softmax(self, expr):
         return r"\operatorname{softmax}" + _paren(self._print(expr.arg))
 
     def _print_Augment(self, expr):

@@ -27,7 +27,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..calculus.matrix_printing import MatrixNumpyPrinter, dims_of
-from ..matrix_nodes_nn import Augment, ColumnSoftmax, DropBias, DropFirstRow, Entrywise2
+from ..calculus.matrix_nodes import Softmax
+from ..matrix_nodes_nn import Augment, DropBias, DropFirstRow
 
 
 def _is_ones(expr, rows=None, cols=None) -> bool:
@@ -114,7 +115,7 @@ class ProgramPrinter(MatrixNumpyPrinter):
         return text
 
     def _wrap(self, expr):
-        if isinstance(expr, (Augment, DropBias, DropFirstRow, ColumnSoftmax)):
+        if isinstance(expr, (Augment, DropBias, DropFirstRow, Softmax)):
             return self._print(expr)
         return super()._wrap(expr)
 
@@ -137,13 +138,11 @@ class ProgramPrinter(MatrixNumpyPrinter):
         return "(" + text.replace("XFIRSTX", self._wrap(expr.args[1])).replace(
             "XSECONDX", self._wrap(expr.args[2])) + ")"
 
-    def _print_ColumnSoftmax(self, expr):
-        z = self._print(expr.arg)
+    def _print_Softmax(self, expr):
         helper = self.helpers.get("softmax")
         if helper:
-            return f"{helper}({z})"
-        shifted = f"np.exp({self._wrap(expr.arg)} - np.max({z}, axis=0, keepdims=True))"
-        return f"({shifted}/np.sum({shifted}, axis=0, keepdims=True))"
+            return f"{helper}({self._print(expr.arg)})"
+        return super()._print_Softmax(expr)
 
     def _print_Augment(self, expr):
         v = self._print(expr.arg)

@@ -152,7 +152,7 @@ class MatrixTextPrinter(StrPrinter):
         first, second = sp.Symbol(self._print(expr.args[1])), sp.Symbol(self._print(expr.args[2]))
         return f"[{self._print(expr.body(first, second))}]"
 
-    def _print_ColumnSoftmax(self, expr):
+    def _print_Softmax(self, expr):
         return f"softmax({self._print(expr.arg)})"
 
     def _print_Augment(self, expr):
