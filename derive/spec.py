@@ -164,13 +164,20 @@ def build_network(data: dict, locate: _Locator, overrides: dict) -> Network:
         # a minute to build), so integer sizes get a MatrixNetwork too.
         from .layer_rules import matrix_network
 
-        where = locate.where("network", "depth" if "depth" in network else "sizes")
+        where = _where(locate, overrides, "depth" if "depth" in network else "sizes")
         if form == "concrete":
             raise BadInput("symbolic sizes or depth have only the matrix form; drop "
                            "form = \"concrete\" or give integer sizes", where)
         return matrix_network(network.get("sizes"), depth=network.get("depth"), where=where,
                               **common)
-    return mlp(network["sizes"], where=locate.where("network", key), **common)
+    return mlp(network["sizes"], where=_where(locate, overrides, key), **common)
+
+
+def _where(locate: _Locator, overrides: dict, key: str) -> str:
+    """Where a [network] value came from: the command-line flag that set it, or the file."""
+    flagged = [k for k in ("activation", "activations", "loss", "sizes")
+               if overrides.get(k) is not None]
+    return "--" + "/--".join(flagged) if flagged else locate.where("network", key)
 
 
 def _notation_overrides(data: dict, locate: _Locator) -> dict:
