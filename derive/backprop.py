@@ -44,7 +44,7 @@ import sympy as sp
 from .calculus.concrete import add_terms, jacobian_matrix
 from .calculus.result import check_layout
 from .derivation import DerivationBase, Label, Program
-from .errors import BadInput
+from .errors import BadInput, CheckFailed
 from .network import Dense, Network
 from .registry import equal_everywhere
 
@@ -379,7 +379,7 @@ def _derive_signals(d: MLPDerivation, net: Network, dC_da: sp.Matrix, definition
             # Check: with P^{j+1} = [Ω^{j+1} B^{j+1}]ᵀ (its definition), B^j = [P^{j+1} ∂Φ/∂ζ]ᵀ.
             as_p = dict(zip(P_next, (row[0] for row in pulled)))
             if not _same_values(value, [e.xreplace(as_p) for e in from_p]):
-                raise AssertionError(f"B^{j} disagrees with the P recursion")
+                raise CheckFailed(f"B^{j} disagrees with the P recursion")
             d.add(Label("B", j), _matrix([[e] for e in value]), "signal_recursion",
                   check="exact: equals [P^{j+1} dPhi/dz]^T with P^{j+1} = [Omega B]^T",
                   form=_fmt(SIGNAL_RECURSION_FORMS[net.convention], j))
@@ -398,7 +398,7 @@ def _signal_gradients(d: MLPDerivation, layer: Dense, B: list, from_p: list) -> 
         entries = [add_terms([B[i] * psi.derivative(i, theta) for i in psi.occurrences(theta)])
                    for theta in symbols]
         if not _same_values([e.xreplace(replace_b) for e in entries], list(d.p_form[name])):
-            raise AssertionError(f"B-form gradient of {name} disagrees with the P-form")
+            raise CheckFailed(f"B-form gradient of {name} disagrees with the P-form")
         grad = sp.Matrix(symbols.rows, symbols.cols, entries)
         form = (_fmt(SIGNAL_GRADIENT_FORMS[layer.convention], j) if name.startswith("W")
                 else _fmt("grad_b{j} E = B^{j}", j))
@@ -486,5 +486,5 @@ def _check_output_signal(raw, simplified, output: Dense, net: Network) -> str:
         lhs, rhs = r.xreplace(substitution), s.xreplace(substitution)
         method = equal_everywhere(lhs, rhs, variables, simplify=False)
         if method is None:
-            raise AssertionError(f"output simplification failed its check: {r} vs {s}")
+            raise CheckFailed(f"output simplification failed its check: {r} vs {s}")
     return f"equal to dC/da . dPhi/dz with a = Phi(z){domain} ({method})"

@@ -47,13 +47,13 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from .activations import ACTIVATIONS, ActivationFunction, expand_activations
 from .calculus.matrix_nodes import prime_function
 from .calculus.matrix_printing import identifier
-from .errors import BadInput
+from .errors import BadInput, CheckFailed
 from .layer_rules import MatrixNetwork, N, as_matrix_network, derive_layer_rules
 from .losses import LOSSES, y as Y_SYMBOL, yhat as YHAT_SYMBOL
 from .notation import PROFILES, get_profile
 from .printing.matrix_code import ProgramPrinter, factor, strip_parens
 from .printing.text import MatrixTextPrinter
-from .selfcheck import RTOL as SELFCHECK_RTOL, CheckFailed, directional_check
+from .selfcheck import RTOL as SELFCHECK_RTOL, directional_check
 
 DTYPES = ("float64", "float32")
 #: Stands for the verification result in the header until the check has run.
@@ -744,7 +744,7 @@ def _check_module(source: str, name: str, net: MatrixNetwork,
                                   directions=2, per_tensor=True, redraw=redraw)
         agreement = _precision_agreement(module, low, params, X, Y, draw) if low else None
     except CheckFailed as exc:
-        raise AssertionError(f"generated module {name}: {exc}") from None
+        raise CheckFailed(f"generated module {name}: {exc}") from None
     text = (f"central differences in float64 along 2 random directions per tensor at a "
             f"Xavier point, N = {batch}: max rel err {worst:.1e} (threshold "
             f"{SELFCHECK_RTOL:g})")

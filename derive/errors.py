@@ -16,6 +16,12 @@ class BadInput(ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class CheckFailed(AssertionError):
+    """A result of the engine failed the engine's own check (a derived rule or generated code
+    disagrees with central differences or with another derivation).  Never the user's fault:
+    the commands report it with exit status 1 and write nothing."""
+
+
 class UnknownName(BadInput):
     """A name looked up in a registry that does not hold it."""
 

@@ -43,12 +43,12 @@ from .calculus.matrix_nodes import Softmax, elementwise
 from .calculus.matrix_rules import madd, mm, tidy, transpose
 from .calculus.result import check_layout
 from .derivation import DerivationBase, Label
-from .errors import BadInput
+from .errors import BadInput, CheckFailed
 from .losses import Loss, y as Y_SYMBOL, yhat as YHAT_SYMBOL
 from .matrix_nodes_nn import Augment, Entrywise2, U, V, entrywise2
 from .network import CONVENTIONS, REDUCTIONS, check_pairing, resolve_activation, resolve_loss
 from .registry import equal_everywhere
-from .selfcheck import CheckFailed, directional_check
+from .selfcheck import directional_check
 
 N = sp.Symbol("N")
 J = sp.Symbol("j")
@@ -543,7 +543,7 @@ def fuse_output(activation, loss: Loss, a, y):
     method = equal_everywhere(raw.xreplace(explicit), simplified.xreplace(explicit), [z, v],
                               simplify=False)
     if method is None:
-        raise AssertionError(f"fused output signal failed its check: {raw} vs {simplified}")
+        raise CheckFailed(f"fused output signal failed its check: {raw} vs {simplified}")
     expr = _linear_matrix(simplified, u, v, a, y)
     return expr, f"equal to Phi'(z) l'(Phi(z), y) entrywise ({method})", recognised, "simplify"
 
@@ -663,7 +663,7 @@ def check_numerically(d: MatrixDerivation, seed: int = 0) -> str:
     try:
         worst = directional_check(cost_of, by_name, point, rng, directions=2, per_tensor=False)
     except CheckFailed as exc:
-        raise AssertionError(f"derived {exc}") from None
+        raise CheckFailed(f"derived {exc}") from None
     shown = ", ".join(str(n) for n in concrete[:6]) + (", …" if len(concrete) > 6 else "")
     return (f"central differences along 2 random directions at n = ({shown})"
             + (f", N = {batch}" if d.batch else "") + f": max rel err {worst:.1e}")
@@ -714,7 +714,7 @@ def check_generic_rules(d: MatrixDerivation) -> str:
             pairs.append((d.signal(net.depth).xreplace(mapping), explicit.signal(k)))
         for generic, concrete in pairs:
             if tidy(generic) != tidy(concrete):
-                raise AssertionError(f"generic rule instantiated at j = {k}: {generic} differs "
+                raise CheckFailed(f"generic rule instantiated at j = {k}: {generic} differs "
                                      f"from the depth-{depth} derivation: {concrete}")
         checked.append(k)
     return (f"instantiated at L = {depth}, j = 1 … {depth}: equal to the depth-{depth} "

@@ -19,13 +19,11 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import CheckFailed
+
 #: Relative tolerance of the float64 check (central differences with h = 1e-6 reach ~1e-9).
 RTOL = 1e-5
 STEP = 1e-6
-
-
-class CheckFailed(AssertionError):
-    """The derived or generated gradient disagrees with central differences."""
 
 
 def directional_check(cost: Callable[[dict], float], gradients: dict, params: dict,

@@ -147,3 +147,16 @@ def test_help_of_every_command():
     for argv in (["--help"], ["mlp", "--help"], ["graph", "--help"], ["jacobian", "--help"]):
         result = run(*argv)
         assert result.returncode == 0 and "usage" in result.stdout
+
+
+def test_a_failed_engine_check_exits_1_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import derive.codegen
+
+    def failing(*args, **kwargs):
+        raise derive.errors.CheckFailed("gradient of W1 disagrees with central differences")
+
+    monkeypatch.setattr(derive.codegen, "_check_module", failing)
+    target = tmp_path / "net.py"
+    code, out, err = call(["mlp", "--emit", "numpy", "-o", str(target)], capsys)
+    assert code == 1 and "check failed (nothing written)" in err and "W1" in err
+    assert not target.exists() and not (tmp_path / "test_net.py").exists()

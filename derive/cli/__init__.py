@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from ..errors import BadInput
+from ..errors import BadInput, CheckFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -40,6 +40,9 @@ def run_commands(prog: str, description: str, commands: dict[str, str],
     except BadInput as exc:
         print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except CheckFailed as exc:
+        print(f"{prog} {args.command}: check failed (nothing written): {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"{prog} {args.command}: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return EXIT_BAD_INPUT
