@@ -221,7 +221,39 @@ UNUSABLE = {
                  "{name}: loss() returned nan at the input point"),
     "raises": (GOOD.read_text().replace("N = X.shape[1]", "N = X.shape[2]"),
                "{name}: gradients(params, X, Y) raised IndexError: tuple index out of range"),
+    "exits": ("import sys, numpy as np\nPARAM_SHAPES = {'W': (2, 3)}\nSIZES = (3, 2)\n"
+              "def loss(params, X, Y):\n    sys.exit(0)\n"
+              "def gradients(params, X, Y):\n    return {'W': np.cos(params['W'])}\n",
+              "{name}: loss(params, X, Y) raised SystemExit: 0"),
+    "no_entries": ("import numpy as np\nPARAM_SHAPES = {'W': (0, 2)}\nSIZES = (2, 2)\n"
+                   "def loss(params, X, Y):\n    return 0.0\n"
+                   "def gradients(params, X, Y):\n    return {'W': np.zeros((0, 2))}\n",
+                   "{name}: the parameters have no entries to check"),
+    "vector_loss": ("import numpy as np\nPARAM_SHAPES = {'W': (2, 2)}\n"
+                    "def loss(params, X, Y):\n    return np.ones(3)\n"
+                    "def gradients(params, X, Y):\n    return {'W': params['W']}\n",
+                    "{name}: cannot tell the input/output sizes from the parameter shapes "
+                    "[(2, 2)] (last try: loss() returned an array of shape (3,), not a "
+                    "number)"),
 }
+
+
+def test_what_the_module_prints_stays_out_of_the_json(capsys, tmp_path):
+    chatty = GOOD.read_text().replace("def loss(params, X, Y):",
+                                      "print('loading')\n\ndef loss(params, X, Y):\n"
+                                      "    print('loss called')")
+    status, out, err = _in_process(capsys, _write(tmp_path, "chatty.py", chatty), "--json")
+    assert status == 0 and json.loads(out)["status"] == "verified"
+    assert "loading" in err and "loss called" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seed", "-1"], "--seed: the seed must be a non-negative integer, got -1"),
+    (["--spec", "nope.toml"], "--spec: No such file or directory: nope.toml"),
+])
+def test_bad_flags_exit_2_naming_the_flag(argv, message, capsys):
+    status, out, err = _in_process(capsys, GOOD, *argv)
+    assert status == 2 and out == "" and message in err and "Traceback" not in err
 
 
 def test_a_missing_file_exits_2(capsys, tmp_path):

@@ -350,7 +350,9 @@ def _call(what: str, function: Callable, *args):
         return function(*args)
     except Unusable:
         raise
-    except Exception as exc:  # the module's own failure: report it, not a traceback
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # the module's own failure (sys.exit too): report it
         raise Unusable(f"{what} raised {_one_line(exc)}") from None
 
 
@@ -398,25 +400,34 @@ def _infer_sizes(functions: _Functions, params: dict, batch: int, rng) -> tuple[
     first, last = matrices[0], matrices[-1]
     candidates_in = list(dict.fromkeys([first[1], first[0], first[1] - 1]))
     candidates_out = list(dict.fromkeys([last[0], last[1]]))
+    last_error = ""
     for n_in in (c for c in candidates_in if c >= 1):
         X = rng.standard_normal((n_in, batch))
         if functions.forward is not None:
             try:
                 out = np.asarray(_first_output(functions.forward(params, X)))
-            except Exception:
+            except Exception as exc:
+                last_error = f"forward(params, X) raised {_one_line(exc)}"
                 continue
             if out.ndim == 2 and out.shape[1] == batch:
                 return n_in, out.shape[0]
+            last_error = f"forward(params, X) returned shape {out.shape}"
             continue
         for n_out in candidates_out:
             try:
                 value = functions.loss(params, X, rng.standard_normal((n_out, batch)))
-                float(np.asarray(value).reshape(()))
+                value = np.asarray(value)
+                if value.size != 1:
+                    last_error = f"loss() returned an array of shape {value.shape}, not a number"
+                    continue
+                float(value.reshape(()))
                 return n_in, n_out
-            except Exception:
+            except Exception as exc:
+                last_error = f"loss(params, X, Y) raised {_one_line(exc)}"
                 continue
     raise Unusable("cannot tell the input/output sizes from the parameter shapes "
-                   f"{shapes}; give SIZES in the module, a spec, or X and Y")
+                   f"{shapes}" + (f" (last try: {last_error})" if last_error else "")
+                   + "; give SIZES in the module, a spec, or X and Y")
 
 
 def _infer_targets(functions: _Functions, params, X, notes) -> str:
@@ -526,6 +537,8 @@ class _Checker:
         if not isinstance(params, dict) or not params:
             raise Unusable("params must be a non-empty dict name -> array")
         params = {str(k): _as_float_array(v, f"parameter {k}") for k, v in params.items()}
+        if sum(v.size for v in params.values()) == 0:
+            raise Unusable("the parameters have no entries to check (every tensor is empty)")
         given_dtypes = [v.dtype for v in params.values()]
         params = {k: v.astype(np.float64, copy=False) for k, v in params.items()}
         if self.f.param_shapes:

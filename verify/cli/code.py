@@ -18,9 +18,12 @@ examples:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 
 from derive.cli import EXIT_FAILED, EXIT_OK, write_output
+from derive.errors import BadInput
 from derive.spec import load_spec
 
 from ..numeric import FULL_LIMIT, MODES, Unusable, check_gradients
@@ -44,8 +47,15 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    spec = load_spec(args.spec) if args.spec else None
-    report = check_gradients(args.module, spec=spec, mode=args.mode, seed=args.seed)
+    if args.seed < 0:
+        raise BadInput(f"the seed must be a non-negative integer, got {args.seed}", "--seed")
+    try:
+        spec = load_spec(args.spec) if args.spec else None
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise BadInput(f"{exc.strerror}: {exc.filename}", "--spec") from None
+    # Whatever the module prints goes to stderr: stdout carries the report (or the JSON).
+    with contextlib.redirect_stdout(sys.stderr):
+        report = check_gradients(args.module, spec=spec, mode=args.mode, seed=args.seed)
     if args.json:
         write_output(json.dumps(report.as_dict(), indent=2), None)
     elif report.status != "unusable":
