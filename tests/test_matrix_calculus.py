@@ -185,6 +185,20 @@ def test_powers_and_reciprocals_of_activations_print_correctly():
     np.testing.assert_allclose(eval(code, {"np": np}, {"z": z}), 1 / _sigmoid(z))  # noqa: S307
 
 
+def test_entrywise_formulas_print_as_one_hadamard_factor():
+    """A user function x tanh(x): its derivative reads as ⊙ of matrices, bracketed as one factor
+    beside ⊙ and under ᵀ, and no internal placeholder leaks into the LaTeX."""
+    W, x = sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("x", n, 1)
+    t = sp.Symbol("t")
+    result = matrix_jacobian(elementwise(sp.Lambda(t, t * sp.tanh(t)), W * x), "x")
+    assert result.latex == (r"\operatorname{diag}\left(\left(W x\right) \odot \left(1 - "
+                            r"\tanh^{2}\left(W x\right)\right) + \tanh\left(W x\right)\right) W")
+    result = matrix_jacobian(r"\mathbf{1}^T\tanh'(A x)", "x", shapes={"A": ("n", "n")})
+    assert result.latex == (r"\left(- \left(2 - 2 \tanh^{2}\left(A x\right)\right) \odot "
+                            r"\tanh\left(A x\right)\right)^{T} A")
+    assert "PLACEHOLDER" not in matrix_jacobian(r"\sigma'(x)^T x", "x").latex
+
+
 def test_cross_entropy_of_sigmoid_cancels():
     """BCE written out: the gradient simplifies to (σ(W x + b) − y) xᵀ, derived, not assumed."""
     text = r"-y^T \log(\sigma(W x + b)) - (1 - y)^T \log(1 - \sigma(W x + b))"

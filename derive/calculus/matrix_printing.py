@@ -47,6 +47,15 @@ def _hadamard_order(args):
     return sorted(args, key=lambda a: 0 if is_derivative(a) else 1)
 
 
+def _is_compound(arg) -> bool:
+    """An entrywise function whose formula is not one call (``1 - tanh^2(z)``, ``z tanh(z)``):
+    it needs parentheses beside ⊙ or under ᵀ to read as one factor."""
+    if not isinstance(arg, ElementwiseApplyFunction):
+        return False
+    (var,), body = arg.function.variables, arg.function.expr
+    return not (isinstance(body, sp.Function) and body.args == (var,))
+
+
 def _textbook_terms(expr) -> list:
     """The terms of a sum in the order a textbook writes them: positive terms first (x − a,
     not −a + x), terms with a symbolic scalar coefficient after the others (Xᵀ(Xw − y) + λw),
@@ -75,10 +84,28 @@ class MatrixLatexPrinter(LatexPrinter):
         parts = []
         for arg in _hadamard_order(expr.args):
             text = self._print(arg)
-            if isinstance(arg, (sp.MatAdd, sp.MatMul, sp.HadamardProduct)):
+            if isinstance(arg, (sp.MatAdd, sp.MatMul, sp.HadamardProduct)) or _is_compound(arg):
                 text = rf"\left({text}\right)"
             parts.append(text)
         return r" \odot ".join(parts)
+
+    def _print_Mul(self, expr):
+        # Inside an entrywise formula a product of two matrix-valued factors is ⊙, not
+        # juxtaposition: (W x) ⊙ (1 − tanh²(W x)), never (W x)(1 − tanh²(W x)).
+        placeholder = sp.Symbol(_PLACEHOLDER)
+        coeff, rest = expr.as_coeff_Mul()
+        factors = sp.Mul.make_args(rest)
+        dependent = [f for f in factors if f.has(placeholder)]
+        if len(dependent) < 2 or any(f.is_Pow and f.exp.is_negative for f in dependent):
+            return super()._print_Mul(expr)
+        scalar = coeff * sp.Mul(*[f for f in factors if not f.has(placeholder)])
+        sign = ""
+        if scalar.could_extract_minus_sign():
+            sign, scalar = "- ", -scalar
+        texts = [rf"\left({self._print(f)}\right)" if f.is_Add else self._print(f)
+                 for f in dependent]
+        head = "" if scalar == 1 else self._print(scalar) + " "
+        return sign + head + r" \odot ".join(texts)
 
     def _print_Determinant(self, expr):
         return rf"\det\left({self._print(expr.arg)}\right)"
@@ -96,6 +123,8 @@ class MatrixLatexPrinter(LatexPrinter):
 
     def _print_Transpose(self, expr):
         arg = expr.arg
+        if _is_compound(arg):
+            return rf"\left({self._print(arg)}\right)^{{T}}"
         if isinstance(arg, (Softmax, ElementwiseApplyFunction, sp.DiagMatrix, sp.DiagonalOf,
                             Vec)):
             return f"{self._print(arg)}^{{T}}"
@@ -167,8 +196,7 @@ class MatrixLatexPrinter(LatexPrinter):
         text = self._print(body.xreplace({var: placeholder}))
         arg = self._print(expr.expr)
         called = re.compile(r"\{?\\left\(\s*" + _PLACEHOLDER + r"\s*\\right\)\}?")
-        if called.search(text):               # \cosh{\left(z \right)} → \cosh\left(z\right)
-            return called.sub(lambda _: rf"\left({arg}\right)", text)
+        text = called.sub(lambda _: rf"\left({arg}\right)", text)  # \cosh{\left(z \right)}
         atomic = isinstance(expr.expr, (sp.MatrixSymbol,))
         return text.replace(_PLACEHOLDER, arg if atomic else rf"\left({arg}\right)")
 
