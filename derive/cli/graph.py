@@ -24,7 +24,7 @@ import sympy as sp
 from ..calculus.result import LAYOUTS
 from ..derivation import RULES
 from ..graph import GraphDerivation, derive_graph, load_graph
-from . import EXIT_OK, write_output
+from . import EXIT_OK, add_output_arguments, write_output
 
 HELP = "gradients of a general computation graph (seed 001): python -m derive graph SPEC.toml"
 
@@ -38,15 +38,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--explicit", action="store_true",
                         help="write gradients in inputs and parameters only (default: over the "
                              "node values too, as backprop code computes them)")
-    parser.add_argument("-o", "--output", metavar="PATH", default=None,
-                        help="write to PATH instead of standard output")
+    add_output_arguments(parser)
 
 
 def run(args) -> int:
     derivation = derive_graph(load_graph(args.spec), layout=args.layout)
     text = (render_json(derivation) if args.json
             else render_text(derivation, explicit=args.explicit))
-    write_output(text, args.output)
+    write_output(text, args.output, args.force)
     return EXIT_OK
 
 

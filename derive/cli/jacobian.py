@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import sys
 
-from . import EXIT_OK, write_output
+from . import EXIT_OK, add_output_arguments, write_output
 from ..calculus.matrix import matrix_jacobian
 from ..calculus.matrix_input import parse_shape_spec
 from ..calculus.matrix_printing import latex_matrix
@@ -53,7 +53,7 @@ def add_arguments(parser) -> None:
                              "Kronecker products); needed when EXPR is a matrix, or a vector "
                              "differentiated by a matrix")
     parser.add_argument("--json", action="store_true", help="same as --format json")
-    parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+    add_output_arguments(parser)
 
 
 def _split_names(values) -> list[str]:
@@ -98,7 +98,7 @@ def run(args) -> int:
             notes.append("NumPy names: " + ", ".join(_renamed(result)))
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-    write_output(text, args.output)
+    write_output(text, args.output, args.force)
     return EXIT_OK
 
 
