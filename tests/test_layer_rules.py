@@ -143,17 +143,22 @@ def test_depth_64_is_derived_and_checked():
 
 # --- agreement with the concrete-size engine -------------------------------------------------
 
-def instantiate(d, net):
+def instantiate(d, net, sizes=None):
     """Every gradient of the matrix-form derivation ``d`` written over the concrete network's
-    entry symbols (x, y, parameters)."""
+    entry symbols (x, y, parameters); ``sizes``: the integers that the symbolic sizes n_0, n_1,
+    … of ``d`` stand for."""
     sym = d.symbols
-    values = {sym.a(0): sp.ImmutableMatrix(net.x), sym.y(): sp.ImmutableMatrix(net.y)}
+    sizes = {sp.Symbol(f"n_{i}"): size for i, size in enumerate(sizes or ())}
+
+    def fix(expr):
+        return expr.xreplace(sizes) if sizes else expr
+    values = {fix(sym.a(0)): sp.ImmutableMatrix(net.x), fix(sym.y()): sp.ImmutableMatrix(net.y)}
     for layer in net.layers:
         for name, symbol in sym.params(layer.index).items():
-            values[symbol] = sp.ImmutableMatrix(layer.params()[name])
+            values[fix(symbol)] = sp.ImmutableMatrix(layer.params()[name])
     for symbol, value in d.definitions.items():
-        values[symbol] = sp.ImmutableMatrix(value.xreplace(values).doit().as_explicit())
-    return {name: sp.Matrix(g.xreplace(values).doit().as_explicit())
+        values[fix(symbol)] = sp.ImmutableMatrix(fix(value).xreplace(values).doit().as_explicit())
+    return {name: sp.Matrix(fix(g).xreplace(values).doit().as_explicit())
             for name, g in d.gradients.items()}
 
 
@@ -169,10 +174,18 @@ STEP = sp.Function("step_at_zero_one")
 MPMATH = [{"step_at_zero_one": lambda t: mpmath.mpf(1) if t >= 0 else mpmath.mpf(0)}, "mpmath"]
 
 
-def assert_agree(net, layout, seed=0):
-    concrete = derive.backprop(net)
-    matrix = derive_layer_rules(net, layout=layout, check=False)
-    mine = instantiate(matrix, net)
+def assert_agree(net, layout, seed=0, symbolic=False):
+    """The matrix-form rules of ``net`` (``symbolic``: derived at sizes n_0, n_1, … and then
+    instantiated at the network's sizes) equal the concrete engine's gradients."""
+    concrete = derive.backprop(net, layout=layout)
+    if symbolic:
+        sizes = [net.layers[0].n_in] + [layer.n_out for layer in net.layers]
+        generic = matrix_network([f"n_{i}" for i in range(len(sizes))],
+                                 activations=[layer.activation for layer in net.layers],
+                                 loss=net.loss, convention=net.convention)
+        mine = instantiate(derive_layer_rules(generic, layout=layout, check=False), net, sizes)
+    else:
+        mine = instantiate(derive_layer_rules(net, layout=layout, check=False), net)
     rng = random.Random(seed)
     symbols = sorted(net.composed_cost().free_symbols, key=sp.default_sort_key)
     point = {s: sp.Rational(rng.randint(-300, 300), rng.choice([101, 103, 107])) for s in symbols}
@@ -207,11 +220,28 @@ def test_agrees_with_the_concrete_engine(act, loss, conv, layout):
     assert_agree(net, layout)
 
 
+SYMBOLIC_SWEEP = [(act, loss, conv, layout) for act in ELEMENTWISE for loss in LOSSES
+                  for conv in CONVENTIONS for layout in LAYOUTS
+                  if (ELEMENTWISE.index(act) + LOSSES.index(loss) + CONVENTIONS.index(conv)
+                      + LAYOUTS.index(layout)) % 3 == 1]
+
+
+@pytest.mark.parametrize("act, loss, conv, layout", SYMBOLIC_SWEEP)
+def test_symbolic_size_rules_instantiated_agree_with_the_concrete_engine(act, loss, conv, layout):
+    """Rules derived once at sizes n_0, n_1, n_2, then sizes 2, 3, 2 put in (the other third of
+    the sweep is covered at integer sizes above, so every combination is checked once)."""
+    output = "sigmoid" if loss == "bce" else act
+    width = 1 if loss in ("logistic", "hinge") else 2
+    net = derive.mlp([2, 3, width], activations=[act, output], loss=loss, convention=conv)
+    assert_agree(net, layout, symbolic=True)
+
+
 @pytest.mark.parametrize("conv", CONVENTIONS)
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 def test_softmax_output_agrees_with_the_concrete_engine(conv, loss):
     net = derive.mlp([2, 3, 3], activations=["tanh", "softmax"], loss=loss, convention=conv)
     assert_agree(net, "numerator")
+    assert_agree(net, "denominator", seed=1, symbolic=True)
 
 
 def test_softmax_hidden_layer_and_user_functions_agree():

@@ -122,6 +122,11 @@ class MatrixTextPrinter(StrPrinter):
         text = self._print(expr)
         return f"({text})" if isinstance(expr, (sp.MatAdd, sp.HadamardProduct)) else text
 
+    def _print_AsScalar(self, expr):
+        # A 1×1 product used as a number: (a^T b), bracketed so it reads as one factor.
+        inner = self._print(expr.matrix)
+        return inner if isinstance(expr.matrix, sp.MatrixSymbol) else f"({inner})"
+
     def _print_Transpose(self, expr):
         arg = expr.arg
         inner = self._print(arg)
