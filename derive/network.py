@@ -31,6 +31,7 @@ from functools import cached_property
 import sympy as sp
 
 from .activations import ACTIVATIONS, Activation, VectorActivation
+from .activations import x as ACTIVATION_X
 from .calculus.concrete import TermIndex
 from .activations import custom as custom_activation
 from .errors import BadInput
@@ -228,6 +229,36 @@ def check_pairing(activation, loss: Loss, n_out: int, where: str | None = None) 
                        "margin loss on real-valued scores with ±1 labels; pair softmax with "
                        "cross_entropy (or mse), or use an identity output with "
                        f"{loss.name}", where)
+    if not activation.vector_valued:
+        _check_loss_domain(activation, loss, where)
+
+
+#: Where the output activation is probed, and the targets it is probed with, per target domain.
+_PROBE_Z = tuple(sp.Rational(v) for v in ("-4", "-1", "-1/2", "0", "1/2", "1", "4"))
+_PROBE_TARGETS = {"real": (1, -1, 0), "binary": (1, 0, sp.Rational(1, 2)), "sign": (1, -1),
+                  "simplex": (1, 0, sp.Rational(1, 2))}
+
+
+def _check_loss_domain(activation, loss: Loss, where: str | None) -> None:
+    """Refuse an output activation whose values the loss is not defined at (relu or tanh with
+    bce: log 0 or the log of a negative number), found by evaluating ℓ(Φ(z), y) exactly at a
+    few points, so user-defined activations and losses are held to the same rule."""
+    from .losses import y as target
+    from .losses import yhat
+
+    for z_value in _PROBE_Z:
+        prediction = activation.expr.xreplace({ACTIVATION_X: z_value})
+        for y_value in _PROBE_TARGETS.get(loss.targets, (0, 1)):
+            value = sp.N(loss.expr.xreplace({yhat: prediction, target: y_value}), 30)
+            if value.is_real and value.is_finite:
+                continue
+            shown = sp.N(prediction, 4)
+            raise BadInput(
+                f"loss {loss.name} is not defined at the outputs of {activation.name}: "
+                f"{activation.name}({z_value}) = {shown} gives {loss.name}(yhat = {shown}, "
+                f"y = {y_value}) = {'∞' if value.is_infinite else 'a non-real number'}; use an "
+                "output activation whose values the loss accepts (sigmoid for bce, softmax for "
+                "cross_entropy)", where)
 
 
 def mlp(sizes, activation="sigmoid", loss="bce", convention: str = "rows",

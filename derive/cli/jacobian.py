@@ -105,6 +105,7 @@ def run(args) -> int:
 def as_json(result) -> dict:
     """The JSON document of ``--format json``."""
     return {
+        "generated_by": "symbackprop",
         "expr": str(result.expr),
         "latex": result.latex,
         "numpy": result.numpy,
