@@ -13,6 +13,10 @@ Numerical care, each rewrite checked equal to the formula it replaces before it 
 - activations are module-level functions printed from their registry expression, with
   ``log(1 + e^t)`` written ``np.logaddexp(0, t)`` and ``1/(1 + e^t)`` written
   ``np.exp(-np.logaddexp(0, t))`` (σ, softplus, swish … never overflow);
+- Φ' in gradients() is rewritten the same way (:func:`stable_derivative_form`: every power
+  ``(1 + e^t)^k`` becomes ``e^(k logaddexp(0, t))`` and the exponentials of a product are
+  merged into one, so ``e^t/(1 + e^t)`` is ``np.exp(t - np.logaddexp(0, t))``), checked
+  against Φ' evaluated to 30 digits at 24 points before it is used;
 - Φ' is written in Φ's output where the checked textbook form allows it (σ' = a(1 − a)), so the
   backward pass reuses the forward values;
 - the loss is computed from z^L when the loss of Φ(z) has such a stable form
@@ -45,7 +49,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .activations import ACTIVATIONS, ActivationFunction, expand_activations
-from .calculus.matrix_nodes import prime_function
+from .calculus.matrix_nodes import ActivationPrime, prime_function
 from .calculus.matrix_printing import identifier
 from .errors import BadInput, CheckFailed
 from .layer_rules import MatrixNetwork, N, as_matrix_network, derive_layer_rules
@@ -68,6 +72,9 @@ class LogAddExp0(sp.Function):
 
     def fdiff(self, argindex=1):
         return 1 / (1 + sp.exp(-self.args[0]))
+
+    def _eval_evalf(self, prec):
+        return sp.log(1 + sp.exp(self.args[0]))._eval_evalf(prec)
 
 
 class LogSoftmax(sp.Function):
@@ -127,14 +134,107 @@ def _equal_numerically(a, b, symbols, rng) -> bool:
     return True
 
 
+def _merge_exponentials(expr):
+    """e^a e^b … → e^(a + b + …) in every product (e^t e^(-logaddexp(0, t)) would be ∞ · 0)."""
+    def merge(product):
+        exponents = [f.args[0] for f in product.args if isinstance(f, sp.exp)]
+        rest = [f for f in product.args if not isinstance(f, sp.exp)]
+        return sp.Mul(*rest, sp.exp(sp.Add(*exponents)))
+
+    return expr.replace(lambda e: isinstance(e, sp.Mul) and
+                        sum(isinstance(f, sp.exp) for f in e.args) >= 2, merge)
+
+
+def stable_derivative_form(expr):
+    """A derivative ``expr`` with log(1 + e^t) written log-add-exp, every integer power
+    (1 + e^t)^k written e^(k logaddexp(0, t)) and the exponentials of each product merged, or
+    ``None`` when nothing was rewritten.  Unlike :func:`stable_form`, other logs and
+    exponentials may remain (a user's Φ' mixes both kinds).  The result is not expanded
+    (``expand`` would split e^(a + b) again).
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> stable_derivative_form(sp.exp(z) / (1 + sp.exp(z)))
+    exp(z - LogAddExp0(z))
+    >>> stable_derivative_form(z * sp.exp(-z) / (1 + sp.exp(-z)) ** 2)
+    z*exp(-z - 2*LogAddExp0(-z))
+    """
+    rewritten = expr.replace(lambda e: isinstance(e, sp.log) and _is_one_plus_exp(e.args[0]),
+                             lambda e: LogAddExp0(_exponent(e.args[0])))
+    rewritten = rewritten.replace(
+        lambda e: isinstance(e, sp.Pow) and e.exp.is_Integer and _is_one_plus_exp(e.base),
+        lambda e: sp.exp(e.exp * LogAddExp0(_exponent(e.base))))
+    rewritten = _merge_exponentials(rewritten)
+    if rewritten == expr or not rewritten.has(LogAddExp0):
+        return None
+    return rewritten
+
+
+#: Points where a rewritten Φ' is checked against Φ' (20 drawn in [-4, 4] and these, where
+#: the raw formula is still finite but e^t is large or tiny).
+_WIDE_POINTS = (-30.0, -10.0, 10.0, 30.0)
+
+
+def _equal_to_30_digits(stable, reference, var, rng) -> bool:
+    """``stable`` in float64 NumPy equals ``reference`` evaluated to 30 digits (rel 1e-10,
+    abs 1e-12) at 24 points; activations in either are expanded to their formulas."""
+    f = sp.lambdify([var], expand_activations(stable),
+                    modules=[{"LogAddExp0": lambda t: np.logaddexp(0, t)}, "numpy"])
+    exact = expand_activations(reference)
+    for point in [*rng.uniform(-4, 4, size=20), *_WIDE_POINTS]:
+        try:
+            expected = complex(exact.evalf(30, subs={var: sp.Float(point, 30)}))
+        except (TypeError, ValueError):
+            return False
+        with np.errstate(all="ignore"):
+            value = complex(f(np.float64(point)))
+        if expected.imag or value.imag or not np.isfinite(expected.real) or \
+                not np.isclose(value.real, expected.real, rtol=1e-10, atol=1e-12):
+            return False
+    return True
+
+
+def _stable_derivatives(net: MatrixNetwork, helpers: dict) -> dict:
+    """Φ' of each elementwise activation printed into gradients() that has a stable form:
+    prime function class → formula of ``_T``, checked by :func:`_equal_to_30_digits`.
+
+    Activations with a helper stay calls of it (the helper is stable already); the others
+    are expanded to their formulas, as the printer would inline them (softplus' = σ).
+    Activations whose Φ' is written in Φ's output (σ' = a(1 − a)) are skipped: their Φ' is
+    never printed."""
+    rng = np.random.default_rng(0)
+    stable = {}
+    for activation in net.activations:
+        if activation.vector_valued or activation.derivative_in_output(_T) is not None:
+            continue
+        prime = prime_function(activation.function)
+        if prime in stable:
+            continue
+        formula = activation.derivative_at(_T)
+        inline = formula.replace(lambda e: isinstance(e, ActivationFunction) and
+                                 type(e) not in helpers, lambda e: e.explicit())
+        candidate = stable_derivative_form(inline)
+        if candidate is not None and _equal_to_30_digits(candidate, formula, _T, rng):
+            stable[prime] = candidate
+    return stable
+
+
 # --- the printer -------------------------------------------------------------------------------
 
 class CodePrinter(ProgramPrinter):
     """Prints derivation expressions with the module's helper functions and names."""
 
-    def __init__(self, helper_names: dict, dims: dict):
+    def __init__(self, helper_names: dict, dims: dict, derivatives: dict | None = None):
         super().__init__(dims, helpers={"softmax": "softmax"})
         self.helper_names = helper_names
+        self.derivatives = derivatives or {}        # Φ' class → stable formula of _T
+
+    def _print_ActivationPrime(self, expr):
+        # Reached through _print_Function: SymPy's dispatch skips the classes between a
+        # Function subclass and Function.
+        formula = self.derivatives.get(type(expr))
+        if formula is None:
+            return super()._print_ActivationPrime(expr)
+        return f"({self._print(formula.xreplace({_T: expr.args[0]}))})"
 
     def _print_Heaviside(self, expr):
         # H(z) with H(0) = 1 (or 0) is exactly the mask z >= 0 (z > 0); np.heaviside is a
@@ -154,6 +254,8 @@ class CodePrinter(ProgramPrinter):
     def _print_Function(self, expr):
         if isinstance(expr, ActivationFunction):
             return self._print_ActivationFunction(expr)
+        if isinstance(expr, ActivationPrime):
+            return self._print_ActivationPrime(expr)
         if isinstance(expr, LogAddExp0):
             return f"np.logaddexp(0, {self._print(expr.args[0])})"
         if isinstance(expr, LogSoftmax):
@@ -213,6 +315,7 @@ class _Plan:
     names: dict          # MatrixSymbol → code name
     renamed: dict        # MatrixSymbol → MatrixSymbol with the code name
     helpers: dict        # activation function class → helper name
+    derivatives: dict    # Φ' function class → its stable formula of _T (where there is one)
     printer: CodePrinter
 
 
@@ -277,16 +380,53 @@ def _plan(net: MatrixNetwork, profile, d) -> _Plan:
     renamed = {s: sp.MatrixSymbol(code, *s.shape) for s, code in names.items()}
     # A helper is module-level: named like a module function, constant, builtin or local
     # variable it would shadow it or be shadowed (``def forward(z)``, ``a1 = a1(z1)``).
-    helpers = {}
+    # One helper per activation: ``--activation EXPR`` makes one entry (and function class)
+    # per layer, all with the same name and formula.
+    helpers, family_names = {}, {}
     for activation in net.activations:
-        if not activation.vector_valued and activation.function not in helpers:
-            helper = identifier(activation.name)
-            while helper in taken or helper in _RESERVED:
-                helper += "_"
-            taken.add(helper)
-            helpers[activation.function] = helper
-    printer = CodePrinter(helpers, {N: "N"})
-    return _Plan(net, profile, d, numbers, names, renamed, helpers, printer)
+        if activation.vector_valued or activation.function in helpers:
+            continue
+        twin = next((f for f in helpers if f.entry.name == activation.name and
+                     f.entry.expr == activation.expr), None)
+        if twin is not None:
+            helpers[activation.function] = helpers[twin]
+            continue
+        family, _ = registry_family(activation)
+        helper = identifier(family if family is not None and family not in family_names
+                            else activation.name)
+        if family is not None:
+            family_names[family] = helper
+        while helper in taken or helper in _RESERVED:
+            helper += "_"
+        taken.add(helper)
+        helpers[activation.function] = helper
+    derivatives = _stable_derivatives(net, helpers)
+    printer = CodePrinter(helpers, {N: "N"}, derivatives)
+    return _Plan(net, profile, d, numbers, names, renamed, helpers, derivatives, printer)
+
+
+def registry_family(activation) -> tuple:
+    """(family, parameter) of a parametrised registry entry — ``("leaky_relu", "1/10")`` for
+    ``leaky_relu_1_10``, found by calling the family with the parameter its name spells and
+    getting this very entry back — or ``(None, None)``.
+
+    >>> registry_family(ACTIVATIONS.get("leaky_relu(0.1)"))
+    ('leaky_relu', '1/10')
+    >>> registry_family(ACTIVATIONS.get("sigmoid"))
+    (None, None)
+    """
+    for family in ACTIVATIONS.names():
+        prefix = f"{family}_"
+        if not activation.name.startswith(prefix):
+            continue
+        parameter = activation.name[len(prefix):].replace("_", "/")
+        try:
+            found = ACTIVATIONS.get(f"{family}({parameter})")
+        except (BadInput, TypeError, ValueError):
+            continue
+        if found is activation:
+            return family, parameter
+    return None, None
 
 
 #: Names the derivation's names and the helpers must avoid: the module's functions and
@@ -380,15 +520,20 @@ def _module_source(plan: _Plan, dtype: str, name: str, verification: str) -> str
     add(f'"""{name}: forward and backward pass of a {"-".join(map(str, net.sizes))} network, '
         "generated by symbackprop.")
     add("")
-    loss_label = f"{net.loss.name}: " if net.loss.name in LOSSES else ""
+    # Every loss has a name but an expression given on the command line ("loss").
+    loss_label = f"{net.loss.name}: " if net.loss.name != "loss" else ""
     add(f"Network     {', '.join(acts)} activations; loss {loss_label}"
         f"l(yhat, y) = {sp.sstr(net.loss.expr)} per output, {net.reduction} over the batch")
     add(f"Convention  {net.convention} (W as in PARAM_SHAPES); samples are the columns of X "
         f"(n_0 x N)")
-    add(f"Notation    {getattr(profile, 'name', profile)}; derivation layout: gradients "
-        f"(denominator), each of its parameter's shape")
+    add(f"Notation    {getattr(profile, 'name', profile)}")
+    add(f"Layout      {_layout_note(net)}")
     add(f"Precision   {dtype}")
     add(f"Loss        {loss_note}")
+    if plan.derivatives:
+        primes = ", ".join(dict.fromkeys(f"{plan.helpers[p.base]}'" for p in plan.derivatives))
+        add(f"Derivative  {primes} written with np.logaddexp (no overflow), checked against "
+            f"the formula to 30 digits at {20 + len(_WIDE_POINTS)} points")
     add(f"Derivation  checked: {d.check}")
     add(f"Verified    {verification}")
     add("")
@@ -413,6 +558,16 @@ def _module_source(plan: _Plan, dtype: str, name: str, verification: str) -> str
     _gradients_source(plan, params, add)
     _optimiser_source(add)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _layout_note(net: MatrixNetwork) -> str:
+    """Gradients always come in their parameter's shape (SPEC §3.1); a numerator-layout
+    network is said to be so rather than silently ignored."""
+    note = "gradients in the shape of their parameter (denominator)"
+    if net.layout != "denominator":
+        note += (f"; the derivation's {net.layout} layout (--layout) changes its printed "
+                 "equations only, not the code")
+    return note
 
 
 def _derivation_command(net: MatrixNetwork, profile) -> str:
@@ -447,7 +602,11 @@ def _flag_text(entry, registry, expr) -> str | None:
 
 def _helpers_source(plan: _Plan, add) -> None:
     rng = np.random.default_rng(0)
+    emitted = set()
     for function, helper in plan.helpers.items():
+        if helper in emitted:
+            continue
+        emitted.add(helper)
         entry = function.entry
         z = sp.Symbol("z", real=True)
         formula = expand_activations(entry.expr.xreplace({entry.expr.free_symbols.pop(): z})
@@ -462,7 +621,11 @@ def _helpers_source(plan: _Plan, add) -> None:
             code = f"np.full_like(z, {code})"
         add(f"def {helper}(z):")
         shown = sp.sstr(entry.expr.xreplace({s: z for s in entry.expr.free_symbols}))
-        add(f'    """{entry.name}(z) = {shown} entrywise{note}."""')
+        family, parameter = registry_family(entry)
+        if family is None:
+            add(f'    """{entry.name}(z) = {shown} entrywise{note}."""')
+        else:
+            add(f'    """{family}({parameter}): {helper}(z) = {shown} entrywise{note}."""')
         add(f"    return {code}")
         add("")
         add("")
@@ -797,4 +960,5 @@ def test_{name}_directional_mode_agrees():
 '''
 
 
-__all__ = ["generate_numpy", "GeneratedModule", "stable_form", "load_source", "DTYPES"]
+__all__ = ["generate_numpy", "GeneratedModule", "stable_form", "stable_derivative_form",
+           "registry_family", "load_source", "DTYPES"]

@@ -542,6 +542,114 @@ def test_softmax_cross_entropy_stays_finite_at_logits_of_1000(convention, dtype)
     np.testing.assert_allclose(bias, 0.0, atol=1e-6)   # softmax is one-hot at the right class
 
 
+#: User activations whose sympy.diff has log(1 + e^x) and powers of 1 + e^x: printed raw, Φ'
+#: overflows at |z| ~ 1e3 (e^z / (e^z + 1) = ∞/∞) while the forward pass is finite.
+USER_ACTIVATIONS = {"mish": "x*tanh(log(1+exp(x)))", "softplus_by_hand": "log(1+exp(x))",
+                    "swish": "x/(1+exp(-x))"}
+
+
+def _mpmath_gradients(text, params, X, Y) -> dict:
+    """Rows convention, mse, mean: backprop written out by hand in 50-digit mpmath, with Φ'
+    from sympy.diff of the activation's formula (no rewriting)."""
+    import mpmath
+
+    expr = sp.sympify(text, locals={"x": X_SYMBOL})
+    with mpmath.workdps(50):
+        phi = np.vectorize(sp.lambdify(X_SYMBOL, expr, "mpmath"), otypes=[object])
+        dphi = np.vectorize(sp.lambdify(X_SYMBOL, sp.diff(expr, X_SYMBOL), "mpmath"),
+                            otypes=[object])
+        mp = np.vectorize(lambda v: mpmath.mpf(float(v)), otypes=[object])
+        W1, b1, W2, b2 = (mp(params[k]) for k in ("W1", "b1", "W2", "b2"))
+        A0, N = mp(X), X.shape[1]
+        Z1 = W1 @ A0 + b1
+        A1 = phi(Z1)
+        Z2 = W2 @ A1 + b2
+        D2 = (phi(Z2) - mp(Y)) * dphi(Z2)
+        D1 = (W2.T @ D2) * dphi(Z1)
+        grads = {"W1": D1 @ A0.T / N, "b1": D1.sum(axis=1, keepdims=True) / N,
+                 "W2": D2 @ A1.T / N, "b2": D2.sum(axis=1, keepdims=True) / N}
+        return {k: np.vectorize(float, otypes=[float])(v) for k, v in grads.items()}
+
+
+@pytest.mark.parametrize("text", USER_ACTIVATIONS.values(), ids=USER_ACTIVATIONS.keys())
+def test_user_activation_derivatives_stay_finite_at_inputs_of_1000(text):
+    net = derive.mlp([3, 4, 2], activation=text, loss="mse", notation="ensimag")
+    generated = generate_numpy(net, name="user")
+    module = load_source(generated.source, "user")
+    body = ast.get_source_segment(generated.source, functions_of(generated.source)["gradients"])
+    assert "np.logaddexp(0, " in body and "np.log(" not in body, body
+    header = ast.get_docstring(ast.parse(generated.source))
+    assert "Derivative  phi' written with np.logaddexp" in header
+    rng = np.random.default_rng(7)
+    params = {k: v + 0.3 * rng.standard_normal(v.shape)
+              for k, v in module.init_params(rng).items()}
+    Y = rng.standard_normal((2, 2))
+    mixed = np.array([[1e3, -1e3], [1e3, -1e3], [-1e3, 1e3]])
+    for X in (np.full((3, 2), 1e3), np.full((3, 2), -1e3), mixed):
+        assert np.isfinite(module.loss(params, X, Y))
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            grads = module.gradients(params, X, Y)
+        expected = _mpmath_gradients(text, params, X, Y)
+        for k, g in grads.items():
+            assert np.all(np.isfinite(g)), (k, g)
+            scale = max(float(np.max(np.abs(expected[k]))), 1.0)
+            np.testing.assert_allclose(g, expected[k], rtol=1e-9, atol=1e-12 * scale,
+                                       err_msg=f"{k} at X = {X.tolist()}")
+    assert_verified(module)
+
+
+def test_a_derivative_rewrite_that_is_not_equal_is_not_used(monkeypatch):
+    """The rewriting is checked against Φ' before it is used: a wrong one is discarded and
+    Φ' is printed as sympy.diff gives it."""
+    import derive.codegen as codegen
+
+    monkeypatch.setattr(codegen, "stable_derivative_form",
+                        lambda expr: sp.exp(-codegen.LogAddExp0(-codegen._T)) * 1.0001)
+    net = derive.mlp([2, 3, 1], activation="x/(1+exp(-x))", loss="mse")
+    generated = generate_numpy(net, name="wrong")
+    assert "Derivative  " not in generated.source and "1.0001" not in generated.source
+    assert_verified(load_source(generated.source, "wrong"))
+
+
+def test_an_expression_activation_has_one_helper():
+    _, generated, module = build([2, 3, 2], ["x*tanh(log(1+exp(x)))"] * 2, "mse")
+    assert list(functions_of(generated.source))[:2] == ["phi", "init_params"]
+    assert "phi(z1)" in generated.source and "phi(z2)" in generated.source
+    assert_verified(module)
+
+
+def test_a_user_loss_is_named_in_the_header():
+    net = derive.load_spec(ROOT / "examples" / "swish_logcosh.toml")
+    header = ast.get_docstring(ast.parse(generate_numpy(net, check=False).source))
+    assert f"loss logcosh: l(yhat, y) = {sp.sstr(net.loss.expr)} per output" in header
+    unnamed = derive.mlp([2, 1], activation="identity", loss="log(cosh(yhat - y))")
+    header = ast.get_docstring(ast.parse(generate_numpy(unnamed, check=False).source))
+    assert "; loss l(yhat, y) = log(cosh(y - yhat)) per output" in header
+
+
+def test_leaky_relu_helpers_are_named_after_the_activation():
+    _, generated, module = build([2, 3, 2], ["leaky_relu(0.1)", "leaky_relu(0.2)"], "mse")
+    helpers = functions_of(generated.source)
+    assert "leaky_relu" in helpers and "leaky_relu_1_5" in helpers   # α = 1/5 falls back
+    assert ast.get_docstring(helpers["leaky_relu"]).startswith("leaky_relu(1/10): ")
+    assert "a1 = leaky_relu(z1)" in generated.source
+    assert "a2 = leaky_relu_1_5(z2)" in generated.source
+    assert_verified(module)
+
+
+def test_the_header_says_the_layout_does_not_change_the_code():
+    numerator = generate_numpy(derive.mlp([2, 3, 1], layout="numerator"), check=False).source
+    denominator = generate_numpy(derive.mlp([2, 3, 1], layout="denominator"),
+                                 check=False).source
+    assert ("Layout      gradients in the shape of their parameter (denominator); the "
+            "derivation's numerator layout (--layout) changes its printed equations only, "
+            "not the code") in numerator
+    assert "Layout      gradients in the shape of their parameter (denominator)\n" in denominator
+    differing = [(a, b) for a, b in zip(numerator.splitlines(), denominator.splitlines())
+                 if a != b]
+    assert len(differing) == 1 and differing[0][0].startswith("Layout")
+
+
 # --- optimisers (seed 002) ---------------------------------------------------------------------
 
 def _linear_model():
