@@ -81,9 +81,12 @@ def test_output_is_byte_identical_across_hash_seeds():
     outputs = set()
     for seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        outputs.add(run("mlp", "--sizes", "3,2,2", "--activations", "relu,softmax",
-                        "--loss", "cross_entropy", "--json", env=env).stdout)
-    assert len(outputs) == 1
+        for argv in (["--json"], ["--emit", "latex"], ["--emit", "numpy"]):
+            result = run("mlp", "--sizes", "3,2,2", "--activations", "relu,softmax",
+                         "--loss", "cross_entropy", *argv, env=env)
+            assert result.returncode == 0 and result.stdout.strip(), result.stderr
+            outputs.add((tuple(argv), result.stdout))
+    assert len(outputs) == 3
 
 
 def test_spec_notation_table_overrides_a_profile():
