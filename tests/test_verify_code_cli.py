@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -281,3 +282,91 @@ def test_unusable_modules_exit_2_with_one_line(case, capsys, tmp_path):
         else:
             assert out == ""
 
+
+
+# --- points that compare only zeros; float32 modules -------------------------------------------
+
+def _dead_output_mutant(tmp_path):
+    """relu_output_hinge with the sign of its output signal flipped: at seeds 0, 3 and 7 the
+    drawn point has a dead output relu, where every gradient and difference is exactly 0."""
+    source = (MODULES / "relu_output_hinge.py").read_text()
+    old = "D2 = -Y * (1.0 - Y * Yhat > 0)"
+    assert source.count(old) == 1
+    return _write(tmp_path, "mut_relu_hinge.py",
+                  source.replace(old, "D2 = Y * (1.0 - Y * Yhat > 0)"))
+
+
+def test_a_bug_hidden_at_a_dead_point_exits_1_at_every_seed(capsys, tmp_path):
+    mutant = _dead_output_mutant(tmp_path)
+    for seed in range(10):
+        status, out, _ = _in_process(capsys, mutant, "--seed", seed)
+        assert status == 1, out
+        assert "MISMATCH" in out.splitlines()[0]
+    good = MODULES / "relu_output_hinge.py"
+    for seed in (0, 3):
+        status, out, _ = _in_process(capsys, good, "--seed", seed)
+        assert status == 0 and "(at fresh point #1: all 0 before)" in out
+    process = _process("code", mutant, "--seed", "0")
+    assert process.returncode == 1 and "at fresh point #1" in process.stdout
+    assert "fresh point #1: params drawn by init_params" in process.stdout
+
+
+def test_an_unused_parameter_exits_0_and_says_it_is_uninformative(capsys, tmp_path):
+    module = _write(tmp_path, "unused.py", '''
+import numpy as np
+
+PARAM_SHAPES = {"W": (2, 3), "unused": (2, 2)}
+SIZES = (3, 2)
+
+def loss(params, X, Y):
+    return float(0.5 * np.sum((params["W"] @ X - Y) ** 2))
+
+def gradients(params, X, Y):
+    return {"W": (params["W"] @ X - Y) @ X.T, "unused": np.zeros((2, 2))}
+''')
+    status, out, _ = _in_process(capsys, module)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("gradient check of unused.py: VERIFIED")
+    assert "1 tensor uninformative (unused: zero gradient at every drawn point)" in lines[0]
+    row = next(line for line in lines if line.startswith("unused "))
+    assert row.endswith("ok (zero gradient at every drawn point: uninformative)")
+    status, out, _ = _in_process(capsys, module, "--json")
+    document = json.loads(out)
+    assert status == 0 and document["uninformative"] == ["unused"]
+    assert [row["status"] for row in document["rows"]] == ["ok", "uninformative"]
+
+
+def _float32_module(tmp_path, bug=""):
+    from derive.codegen import generate_numpy
+    net = __import__("derive").mlp([3, 4, 2], activation="tanh", loss="mse")
+    source = generate_numpy(net, dtype="float32", name="m32").source
+    if bug:
+        source += ("\n\n_correct_gradients = gradients\n\n\ndef gradients(params, X, Y):\n"
+                   "    grads = _correct_gradients(params, X, Y)\n" + bug + "    return grads\n")
+    return _write(tmp_path, "m32_bug.py" if bug else "m32.py", source)
+
+
+def test_float32_modules_are_checked_against_float64_differences(capsys, tmp_path):
+    status, out, _ = _in_process(capsys, _float32_module(tmp_path))
+    assert status == 0, out
+    assert "float32 gradients against float64 central differences, rtol = 0.0001" in out
+    assert "float64 twin (DTYPE = np.float64)" in out
+    for bug in ("    grads['b1'] = grads['b1'] * DTYPE(2)\n",
+                "    grads['b1'] = grads['b1'].copy()\n    grads['b1'][1, 0] *= 2\n"):
+        for mode in ("full", "directional"):
+            status, out, _ = _in_process(capsys, _float32_module(tmp_path, bug), "--mode", mode)
+            assert status == 1, out
+            row = next(line for line in out.splitlines() if line.startswith("b1 "))
+            total = 4 if mode == "directional" else (4 if "DTYPE(2)" in bug else 1)
+            assert f"MISMATCH ({total} of 4)" in row
+            assert "numeric = central differences of its float64 twin's loss" in out
+
+
+def test_help_describes_fresh_points_and_float64_twins():
+    from verify.numeric import FRESH_POINTS, RTOL, RTOL_OWN_PRECISION
+    text = _process("code", "--help").stdout
+    assert f"up to {FRESH_POINTS} fresh points" in " ".join(text.split())
+    assert "float64 twin" in text
+    stated = [float(value) for value in re.findall(r"rtol ([0-9.e+-]+)\)", text)]
+    assert stated == [RTOL[np.dtype(np.float32)], RTOL_OWN_PRECISION[np.dtype(np.float32)]]

@@ -19,7 +19,7 @@ import pytest
 
 import derive
 import verify
-from verify.numeric import DIRECTIONS
+from verify.numeric import DIRECTIONS, FRESH_POINTS, RTOL
 
 MODULES = Path(__file__).parent / "handwritten_modules"
 SMOOTH = ("sigmoid_bce_rows", "tanh_mse_columns", "relu_softmax_ce", "augmented_sum",
@@ -317,15 +317,128 @@ def test_faults_are_still_caught_at_kinks(mode, tmp_path):
 
 # --- float32 ------------------------------------------------------------------------------------
 
-def test_float32_code_is_checked_with_float32_tolerances_stated_in_the_report():
+FLOAT32_BIAS_BUGS = {
+    # a ×2 bug in the gradient of one bias entry, and of the whole bias
+    "one_entry": "    grads['b1'] = grads['b1'].copy()\n    grads['b1'][0, 0] *= 2\n",
+    "whole_bias": "    grads['b1'] = grads['b1'] * DTYPE(2)\n",
+}
+
+
+def _float32_bias_bug(tmp_path, bug):
+    """The wide float32 module with its gradients() wrapped to make the ``bug``."""
+    source = (MODULES / "float32_relu_softmax_ce.py").read_text()
+    path = tmp_path / f"float32_{bug}.py"
+    path.write_text(source + "\n\n_correct_gradients = gradients\n\n\n"
+                    "def gradients(params, X, Y):\n"
+                    "    grads = _correct_gradients(params, X, Y)\n"
+                    + FLOAT32_BIAS_BUGS[bug] + "    return grads\n")
+    return path
+
+
+def test_float32_code_is_checked_against_float64_differences_of_its_twin():
     report = verify.check_gradients(_module("float32_tanh_mse"), seed=1)
     assert report.status == "verified"
     assert report.thresholds["code_precision"] == "float32"
+    assert report.thresholds["rtol"] == RTOL[np.dtype(np.float32)] == 1e-4
+    text = report.to_text()
+    assert "float32 gradients against float64 central differences, rtol = 0.0001" in text
+    assert "float64 twin (DTYPE = np.float64)" in text
+    assert "does not resolve float64" in text           # the float32 loss itself cannot be used
+    assert "eps(float64)^(1/3)" in text                 # the float64 step
+    assert _module("float32_tanh_mse").DTYPE is np.float32       # the module is left alone
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_correct_wide_float32_module_passes(mode):
+    for seed in range(3):
+        report = verify.check_gradients(MODULES / "float32_relu_softmax_ce.py", mode=mode,
+                                        seed=seed)
+        assert report.status == "verified", report.to_text()
+        assert "float64 twin" in report.thresholds["differences"]
+        assert all(row.max_rel_error <= 1e-5 for row in report.rows)     # 10x below rtol
+
+
+@pytest.mark.parametrize("bug", sorted(FLOAT32_BIAS_BUGS))
+def test_a_float32_bias_twice_too_large_is_caught_in_full_mode(bug, tmp_path):
+    path = _float32_bias_bug(tmp_path, bug)
+    correct = _module("float32_relu_softmax_ce")
+    for seed in (0, 1):
+        report = verify.check_gradients(path, mode="full", seed=seed)
+        assert report.status == "mismatch" and _failing(report) == {"b1"}, report.to_text()
+        truth = correct.gradients(*_point(report))["b1"].astype(np.float64)
+        live = np.flatnonzero(truth.ravel() != 0)      # a dead relu unit's entry stays 0 × 2
+        row = next(row for row in report.rows if row.name == "b1")
+        assert row.failed == (1 if bug == "one_entry" else live.size)
+        for failure in report.failures:
+            # numeric = the true derivative, from float64 differences (not float32 ones)
+            assert failure.numeric == pytest.approx(truth[failure.entry], rel=1e-5)
+            assert failure.analytic == pytest.approx(2 * truth[failure.entry], rel=1e-6)
+            assert failure.abs_error == pytest.approx(abs(truth[failure.entry]), rel=1e-5)
+            assert 1e-2 < failure.rel_error <= 0.5 + 1e-6      # not a rounding difference
+        if bug == "one_entry":
+            assert [f.entry for f in report.failures] == [(0, 0)]
+
+
+@pytest.mark.parametrize("bug", sorted(FLOAT32_BIAS_BUGS))
+def test_a_float32_bias_twice_too_large_fails_every_direction(bug, tmp_path):
+    path = _float32_bias_bug(tmp_path, bug)
+    correct = _module("float32_relu_softmax_ce")
+    for seed in (0, 1):
+        report = verify.check_gradients(path, mode="directional", seed=seed)
+        assert report.status == "mismatch" and _failing(report) == {"b1"}, report.to_text()
+        row = next(row for row in report.rows if row.name == "b1")
+        assert row.failed == row.checked == DIRECTIONS
+        truth = correct.gradients(*_point(report))["b1"].astype(np.float64)
+        for failure in report.failures:
+            if failure.direction is not None:       # gᵀu: twice the bias part of the truth
+                claimed = truth.copy()
+                claimed[(0, 0) if bug == "one_entry" else slice(None)] *= 2
+                assert failure.numeric == pytest.approx(float(np.sum(truth * failure.direction)),
+                                                        rel=1e-4)
+                assert failure.analytic == pytest.approx(
+                    float(np.sum(claimed * failure.direction)), rel=1e-5)
+        found = [f for f in report.failures if f.localised_by]
+        assert len(found) == 1
+        assert found[0].abs_error == pytest.approx(abs(truth[found[0].entry]), rel=1e-5)
+        if bug == "one_entry":
+            assert found[0].entry == (0, 0)
+
+
+def test_a_generated_float32_module_is_checked_against_its_float64_twin(tmp_path):
+    from derive.codegen import generate_numpy, load_source
+    net = derive.mlp([3, 4, 2], activation="tanh", loss="mse")
+    source = generate_numpy(net, dtype="float32", name="m32").source
+    module = load_source(source, "m32")                  # no file: the twin is rebound
+    report = verify.check_gradients(module, seed=0)
+    assert report.status == "verified", report.to_text()
+    assert "float64 twin" in report.thresholds["differences"]
+    wrapped = load_source(source + "\n\n_correct = gradients\n\n\n"
+                          "def gradients(params, X, Y):\n"
+                          "    grads = _correct(params, X, Y)\n"
+                          "    grads['b2'] = grads['b2'] * DTYPE(2)\n    return grads\n", "m32")
+    for mode in MODES:
+        report = verify.check_gradients(wrapped, seed=0, mode=mode)
+        assert report.status == "mismatch" and _failing(report) == {"b2"}
+        row = next(row for row in report.rows if row.name == "b2")
+        assert row.failed == row.checked
+
+
+def test_float32_code_without_dtype_is_differenced_in_float32_and_says_so(tmp_path):
+    # No module-level DTYPE (the precision is a private name): no twin can be made.
+    source = (MODULES / "float32_tanh_mse.py").read_text().replace("DTYPE", "_PRECISION")
+    path = tmp_path / "float32_no_dtype.py"
+    path.write_text(source)
+    report = verify.check_gradients(path, seed=1)
+    assert report.status == "verified"
+    assert report.thresholds["code_precision"] == "float32"       # from the params' dtype
     assert report.thresholds["rtol"] == 1e-3
     text = report.to_text()
-    assert "float32 code" in text and "rtol = 0.001" in text
-    assert "does not resolve float64" in text           # differenced in float32, and says so
-    assert "eps(float32)^(1/3)" in text
+    assert "no module-level DTYPE to make a float64 twin from" in text
+    assert "float32 gradients against float32 central differences" in text
+    assert "a weaker check" in text and "eps(float32)^(1/3)" in text
+    mutant = path.with_name("float32_no_dtype_mutant.py")
+    mutant.write_text(source.replace("D2 = (Yhat - Y) / _PRECISION(N)", "D2 = (Yhat - Y)"))
+    assert verify.check_gradients(mutant, seed=1).status == "mismatch"
 
 
 def test_float32_params_to_generic_code_are_differenced_in_float64():
@@ -335,7 +448,7 @@ def test_float32_params_to_generic_code_are_differenced_in_float64():
     report = verify.check_gradients(module, params)
     assert report.status == "verified"
     assert report.thresholds["code_precision"] == "float32"
-    assert report.thresholds["rtol"] == 1e-3
+    assert report.thresholds["rtol"] == 1e-4
     assert "resolves float64 inputs, so it is differenced in float64" in report.to_text()
     # the point was rounded to float32, so both sides saw the same numbers
     for value in report.point["params"].values():
@@ -521,3 +634,152 @@ def test_unloadable_files_are_unusable(tmp_path):
     assert report.message == f"{raising}: importing it raised RuntimeError: no GPU here"
     with pytest.raises(verify.Unusable, match="no such file"):
         verify.load_module(tmp_path / "absent.py")
+
+
+# --- points where every gradient is 0 -----------------------------------------------------------
+
+#: Seeds at which relu_output_hinge's drawn point has its output relu dead for every sample:
+#: every gradient entry and every central difference is exactly 0 there.
+DEAD_SEEDS = (0, 3, 7)
+SIGN_FLIP = ('D2 = -Y * (1.0 - Y * Yhat > 0)', 'D2 = Y * (1.0 - Y * Yhat > 0)')
+ALL = {"W1", "b1", "W2", "b2"}
+
+
+def _fresh_point(report, failure):
+    fresh = report.point["fresh"][failure.fresh - 1]
+    return fresh["params"], fresh["X"], fresh["Y"]
+
+
+def test_at_the_dead_seeds_the_input_point_compares_only_zeros():
+    # What the check saw before fresh points existed: zeros against zeros, "verified".
+    for seed in DEAD_SEEDS:
+        report = verify.check_gradients(_module("relu_output_hinge"), seed=seed,
+                                        fresh_points=0)
+        assert all(row.max_abs_error == 0 and row.zero_points == 1 for row in report.rows)
+        assert report.uninformative == list(_module("relu_output_hinge").PARAM_SHAPES)
+        headline = report.to_text().splitlines()[0]
+        assert "UNINFORMATIVE" in headline and "nothing was compared" in headline
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_sign_flip_hidden_by_a_dead_output_is_caught_at_a_fresh_point(mode, tmp_path):
+    path = _mutant(tmp_path, "relu_output_hinge", *SIGN_FLIP)
+    correct, faulty = _module("relu_output_hinge"), verify.load_module(path)
+    for seed in range(10):
+        report = verify.check_gradients(path, mode=mode, seed=seed)
+        assert report.status == "mismatch", report.to_text()
+        assert _failing(report) and _failing(report) <= ALL
+        if seed not in DEAD_SEEDS:
+            continue
+        assert all(row.fresh >= 1 and row.zero_points >= 1 for row in report.rows)
+        assert all(f.fresh >= 1 for f in report.failures)
+        text = report.to_text()
+        assert "at fresh point #1" in text and "fresh point #1: params drawn by init_params" in text
+        assert "exactly 0 at the input point" in text
+        for failure in report.failures:
+            if failure.direction is not None or failure.redraw:
+                continue
+            point = _fresh_point(report, failure)
+            assert point[1].shape == report.point["X"].shape
+            assert failure.analytic == pytest.approx(
+                float(faulty.gradients(*point)[failure.tensor][failure.entry]), rel=1e-9)
+            assert failure.numeric == pytest.approx(
+                float(correct.gradients(*point)[failure.tensor][failure.entry]), rel=1e-6)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_correct_module_passes_where_its_input_point_is_dead(mode):
+    for seed in range(10):
+        report = verify.check_gradients(_module("relu_output_hinge"), mode=mode, seed=seed)
+        assert report.status == "verified", report.to_text()
+        assert not report.uninformative
+        if seed in DEAD_SEEDS:
+            assert all(row.fresh >= 1 for row in report.rows)
+            assert "(at fresh point #" in report.to_text()
+            assert report.point["fresh"][0]["tensors"] == list(report.point["params"])
+
+
+def test_a_given_point_that_sees_only_zeros_is_left_for_a_fresh_one(tmp_path):
+    dead = verify.check_gradients(_module("relu_output_hinge"), seed=0, fresh_points=0)
+    params, X, Y = _point(dead)
+    path = _mutant(tmp_path, "relu_output_hinge", *SIGN_FLIP)
+    report = verify.check_gradients(path, params, X, Y)
+    assert report.status == "mismatch"
+    assert report.point["origin"] == "params given"
+    assert report.point["fresh"][0]["origin"].endswith("Y as given")
+    assert np.array_equal(report.point["fresh"][0]["Y"], Y)
+
+
+def test_fresh_points_are_seeded():
+    first = verify.check_gradients(_module("relu_output_hinge"), seed=3).as_dict()
+    second = verify.check_gradients(_module("relu_output_hinge"), seed=3).as_dict()
+    assert json.dumps(first) == json.dumps(second)
+    assert first["point"]["fresh"][0]["X"] != first["point"]["X"]
+
+
+def _with_unused_parameter(claimed=np.zeros):
+    """tanh_mse_columns with a parameter ``unused`` that its loss never reads."""
+    module = _module("tanh_mse_columns")
+    shapes = {**module.PARAM_SHAPES, "unused": (2, 2)}
+
+    def init_params(rng=None):
+        params = module.init_params(rng)
+        params["unused"] = rng.standard_normal((2, 2))
+        return params
+
+    def gradients(params, X, Y):
+        grads = module.gradients({k: v for k, v in params.items() if k != "unused"}, X, Y)
+        return {**grads, "unused": claimed((2, 2))}
+
+    return {"PARAM_SHAPES": shapes, "init_params": init_params, "forward": module.forward,
+            "loss": lambda params, X, Y: module.loss(
+                {k: v for k, v in params.items() if k != "unused"}, X, Y),
+            "gradients": gradients}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_unused_parameter_is_verified_as_uninformative_not_failed(mode):
+    report = verify.check_gradients(_with_unused_parameter(), mode=mode, seed=0)
+    assert report.status == "verified" and report.ok
+    assert report.uninformative == ["unused"]
+    rows = {row.name: row for row in report.rows}
+    assert rows["unused"].zero_points == FRESH_POINTS + 1 and rows["unused"].uninformative
+    assert rows["unused"].status_text() == \
+        "ok (zero gradient at every drawn point: uninformative)"
+    assert all(row.fresh == 0 and row.zero_points == 0 for name, row in rows.items()
+               if name != "unused")                 # the others are checked once
+    text = report.to_text()
+    assert "1 tensor uninformative (unused: zero gradient at every drawn point)" in \
+        text.splitlines()[0]
+    assert f"exactly 0 at all {FRESH_POINTS + 1} points drawn" in text
+    document = report.as_dict()
+    assert document["uninformative"] == ["unused"]
+    assert document["rows"][-1]["status"] == "uninformative"
+    # A gradient claimed for it where the loss does not move is a mismatch, as before.
+    wrong = verify.check_gradients(_with_unused_parameter(np.ones), mode=mode, seed=0)
+    assert wrong.status == "mismatch" and _failing(wrong) == {"unused"}
+
+
+def test_a_loss_flat_everywhere_is_verified_but_says_nothing_was_compared():
+    flat = {"PARAM_SHAPES": {"W": (2, 3)}, "SIZES": (3, 2),
+            "loss": lambda params, X, Y: 1.0,
+            "gradients": lambda params, X, Y: {"W": np.zeros((2, 3))}}
+    report = verify.check_gradients(flat, seed=0)
+    assert report.status == "verified"
+    assert report.uninformative == ["W"]
+    assert "UNINFORMATIVE" in report.to_text().splitlines()[0]
+    assert "this verification is empty" in report.to_text()
+
+
+def test_a_fresh_point_the_module_cannot_evaluate_is_skipped_and_noted():
+    def loss(params, X, Y):
+        if np.max(np.abs(params["w"])) > 1e-3:
+            raise ValueError("only defined near 0")
+        return 0.0
+
+    module = {"loss": loss, "gradients": lambda params, X, Y: {"w": np.zeros((1, 1))}}
+    report = verify.check_gradients(module, {"w": np.zeros((1, 1))}, np.zeros((1, 2)),
+                                    np.zeros((1, 2)), fresh_points=2)
+    assert report.status == "verified" and report.uninformative == ["w"]
+    assert "fresh point #1 could not be used: loss(params, X, Y) raised ValueError: only " \
+           "defined near 0" in report.notes

@@ -4,7 +4,9 @@
 :meth:`GradientReport.as_dict` render it.  A report is one of
 
 * ``"verified"`` — every checked entry agrees (entries whose difference step straddles a kink
-  that could not be avoided are listed as *non-differentiable here*, never as failures);
+  that could not be avoided are listed as *non-differentiable here*, never as failures; a
+  tensor whose gradient and differences were exactly 0 at every point drawn is listed as
+  *uninformative*, and the headline says so);
 * ``"mismatch"`` — at least one entry disagrees; :attr:`GradientReport.failures` says which
   tensor, which entries, the analytic and numeric values and the input point;
 * ``"unusable"`` — the module could not be checked at all (missing function, wrong keys or
@@ -36,7 +38,9 @@ class Failure:
     unit direction u for a directional entry (``None`` for a coordinate).  ``redraw`` is 0 at
     the input point, r > 0 at the r-th perturbed point (after a kink inside the step).
     ``localised_by`` says how a coordinate was found from a disagreeing direction
-    (``"bisection of direction k"``).
+    (``"bisection of direction k"``).  ``fresh`` is 0 when the entry was checked around the
+    input point, k > 0 at fresh point #k (drawn because every gradient entry and difference of
+    the tensor was exactly 0 at the points before; ``GradientReport.point["fresh"][k - 1]``).
     """
 
     tensor: str
@@ -51,6 +55,7 @@ class Failure:
     point_shift: float = 0.0
     direction: np.ndarray | None = field(default=None, repr=False)
     localised_by: str | None = None
+    fresh: int = 0
 
     def label(self) -> str:
         if isinstance(self.entry, tuple):
@@ -66,9 +71,12 @@ class Failure:
                 f"step h = {self.step:.3g}")
         if self.localised_by:
             text += f" (found by {self.localised_by})"
+        around = "the input point" if not self.fresh else f"fresh point #{self.fresh}"
         if self.redraw:
             text += (f"; at perturbed point #{self.redraw} (params shifted by at most "
-                     f"{self.point_shift:.2g}, after a kink inside the step at the input point)")
+                     f"{self.point_shift:.2g}, after a kink inside the step at {around})")
+        elif self.fresh:
+            text += f"; at fresh point #{self.fresh}"
         return text
 
     def as_dict(self) -> dict:
@@ -81,6 +89,8 @@ class Failure:
             out["value"] = _json_float(self.value)
         if self.redraw:
             out["point_shift"] = _json_float(self.point_shift)
+        if self.fresh:
+            out["fresh"] = self.fresh
         if self.localised_by:
             out["localised_by"] = self.localised_by
         if self.direction is not None and self.direction.size <= _JSON_LIMIT:
@@ -96,6 +106,10 @@ class TensorRow:
     ``redrawn`` those that passed only after a re-draw because a kink lay inside the step;
     ``nondiff`` those that stayed at a kink after every re-draw (*non-differentiable here*).
     ``atol`` is the absolute noise floor of the comparison (see the report's thresholds).
+    ``zero_points`` counts the points at which every analytic entry and every difference of
+    the tensor was exactly 0 (nothing compared); the numbers of the row are those of point
+    ``fresh`` (0 the input point, k fresh point #k).  ``uninformative``: 0 at every point
+    drawn — the row's ``ok`` proves nothing.
     """
 
     name: str
@@ -109,19 +123,27 @@ class TensorRow:
     failed: int = 0
     redrawn: int = 0
     nondiff: int = 0
+    zero_points: int = 0
+    fresh: int = 0
+    uninformative: bool = False
 
     @property
     def status(self) -> str:
         if self.failed:
             return "mismatch"
+        if self.uninformative:
+            return "uninformative"
         if self.nondiff and self.nondiff == self.checked:
             return "non-differentiable here"
         return "ok"
 
     def status_text(self) -> str:
+        where = f" at fresh point #{self.fresh}" if self.fresh else ""
         if self.failed:
-            return f"MISMATCH ({self.failed} of {self.checked})"
-        notes = []
+            return f"MISMATCH ({self.failed} of {self.checked}{where})"
+        if self.uninformative:
+            return "ok (zero gradient at every drawn point: uninformative)"
+        notes = [f"at fresh point #{self.fresh}: all 0 before"] if self.fresh else []
         if self.redrawn:
             notes.append(f"{self.redrawn} re-drawn past a kink")
         if self.nondiff:
@@ -136,7 +158,9 @@ class TensorRow:
                 "max_rel_error": _json_float(self.max_rel_error),
                 "max_abs_error": _json_float(self.max_abs_error),
                 "atol": _json_float(self.atol), "failed": self.failed,
-                "redrawn": self.redrawn, "nondiff": self.nondiff, "status": self.status}
+                "redrawn": self.redrawn, "nondiff": self.nondiff,
+                "zero_points": self.zero_points, "fresh": self.fresh,
+                "uninformative": self.uninformative, "status": self.status}
 
 
 @dataclass
@@ -158,7 +182,11 @@ class GradientReport:
     message : str
         For an unusable module: one line naming the problem.
     point : dict
-        The input point: ``params``, ``X``, ``Y`` (arrays) and how they were obtained.
+        The input point: ``params``, ``X``, ``Y`` (arrays) and how they were obtained
+        (``origin``); under ``fresh``, the fresh points drawn where tensors saw only zeros, in
+        order (``Failure.fresh`` = k is the k-th), each with ``origin``, ``params``, ``X``,
+        ``Y`` and the ``tensors`` checked there (only ``origin`` and ``tensors`` for one the
+        module could not be evaluated at).
     """
 
     status: str
@@ -175,6 +203,11 @@ class GradientReport:
         return self.status == "verified"
 
     @property
+    def uninformative(self) -> list:
+        """Names of the tensors whose gradient and differences were 0 at every point drawn."""
+        return [row.name for row in self.rows if row.uninformative]
+
+    @property
     def nondifferentiable(self) -> int:
         """How many checked entries stayed at a kink after every re-draw."""
         return sum(row.nondiff for row in self.rows)
@@ -188,9 +221,17 @@ class GradientReport:
         if self.status == "unusable":
             return f"gradient check: UNUSABLE: {self.message}"
         n_params = sum(row.size for row in self.rows)
+        zero = self.uninformative
+        caveat = ""
+        if zero and len(zero) == len(self.rows) and self.status == "verified":
+            caveat = ("; UNINFORMATIVE: every gradient entry and every difference was exactly "
+                      "0 at every drawn point, nothing was compared")
+        elif zero:
+            caveat = (f"; {len(zero)} {'tensor' if len(zero) == 1 else 'tensors'} "
+                      f"uninformative ({', '.join(zero)}: zero gradient at every drawn point)")
         lines = [f"gradient check of {self.name}: {self.status.upper()} "
                  f"({len(self.rows)} tensors, {n_params} parameters; "
-                 f"{self.thresholds.get('code_precision', 'float64')} code)"]
+                 f"{self.thresholds.get('code_precision', 'float64')} code{caveat})"]
         lines += [f"  {line}" for line in self.threshold_lines()]
         header = ("tensor", "shape", "mode", "checked", "max rel err", "max abs err", "atol",
                   "status")
@@ -208,7 +249,7 @@ class GradientReport:
         if self.failures:
             lines.append("")
             lines.append("mismatches (analytic = the module's gradients, numeric = central "
-                         "differences of its loss):")
+                         f"differences of {self.thresholds.get('numeric_of', 'its loss')}):")
             for row in self.rows:
                 listed = [f for f in self.failures if f.tensor == row.name]
                 lines += [f"  {failure.to_text()}" for failure in listed]
@@ -232,29 +273,36 @@ class GradientReport:
             return []
         labels = (("step", "step_rule"), ("pass", "pass_rule"), ("noise", "noise_rule"),
                   ("differences", "differences"), ("kinks", "kink_rule"),
-                  ("precision", "float32_note"))
+                  ("zeros", "zero_rule"), ("precision", "float32_note"))
         return [f"{label}: {t[key]}" for label, key in labels if key in t]
 
     def point_lines(self) -> list[str]:
-        point = self.point
-        if not point:
+        """The points the failures were found at: the input point (always), and each fresh
+        point that has failures; X, Y and the failing tensors' params."""
+        if not self.point:
             return []
-        lines = [f"input point: {point.get('origin', '')}".rstrip()]
+        points = [("input point", self.point)] + [
+            (f"fresh point #{k}", fresh) for k, fresh in enumerate(self.point.get("fresh", ()),
+                                                                  start=1)]
+        lines = []
         with np.printoptions(precision=6, suppress=False, threshold=_PRINT_LIMIT, edgeitems=3,
                              linewidth=100):
-            for key in ("X", "Y"):
-                if key in point:
-                    value = np.asarray(point[key])
-                    body = np.array2string(value)
+            for k, (title, point) in enumerate(points):
+                failing = dict.fromkeys(f.tensor for f in self.failures if f.fresh == k)
+                if k and (not failing or "X" not in point):
+                    continue
+                origin = point.get("origin", "")
+                if k:
+                    origin = origin.split(": ", 1)[-1]
+                lines.append(f"{title}: {origin}".rstrip())
+                arrays = [(key, point[key]) for key in ("X", "Y") if key in point]
+                arrays += [(name, point.get("params", {}).get(name)) for name in failing]
+                for key, value in arrays:
+                    value = np.asarray(value)
+                    if key not in ("X", "Y") and not (value.ndim and value.size <= _PRINT_LIMIT):
+                        continue
                     lines.append(f"  {key} ({'x'.join(map(str, value.shape))}) =")
-                    lines += [f"    {line}" for line in body.splitlines()]
-            failing = dict.fromkeys(failure.tensor for failure in self.failures)
-            for name in failing:
-                value = np.asarray(point.get("params", {}).get(name))
-                if value.ndim and value.size <= _PRINT_LIMIT:
-                    body = np.array2string(value)
-                    lines.append(f"  {name} ({'x'.join(map(str, value.shape))}) =")
-                    lines += [f"    {line}" for line in body.splitlines()]
+                    lines += [f"    {line}" for line in np.array2string(value).splitlines()]
         return lines
 
     def as_dict(self) -> dict:
@@ -266,6 +314,7 @@ class GradientReport:
         out["rows"] = [row.as_dict() for row in self.rows]
         out["failures"] = [failure.as_dict() for failure in self.failures]
         out["nondifferentiable"] = self.nondifferentiable
+        out["uninformative"] = self.uninformative
         out["notes"] = list(self.notes)
         out["point"] = {k: _json_value(v) for k, v in self.point.items()}
         return out

@@ -5,10 +5,20 @@ params; X is n_0 x N with samples as columns).  The point is drawn, seeded: para
 module's init_params(rng) or from PARAM_SHAPES (or the spec's shapes), X standard normal, Y in
 the target domain of the spec's loss (else the module's TARGETS, else inferred from forward()).
 
-Prints a per-tensor table with the thresholds used.  Exit status: 0 verified; 1 mismatch (the
-tensor, the entries, analytic vs numeric values, the input point); 2 unusable module (missing
-file, syntax error, missing function, wrong keys or shapes, NaN/inf, an exception) with a
-one-line message on stderr.
+A tensor whose gradient entries and differences are all exactly 0 at the point (a dead relu,
+a flat loss) proves nothing: it is checked again at up to 5 fresh points (seeded: new params
+with the zero entries drawn nonzero, a new batch).  One that stays 0 everywhere (an unused
+parameter) is listed as "uninformative" in the table and the headline, not as a failure.
+
+float32 code is compared against float64 central differences (rtol 1e-4): of its own loss when
+that resolves float64 inputs, else of its float64 twin, the module with DTYPE = np.float64
+(module-level DTYPE read by its functions, as generated modules have).  Without one it is
+differenced in float32 (rtol 1e-3), and the report says the check is weaker.
+
+Prints a per-tensor table with the thresholds used.  Exit status: 0 verified (also when some
+tensors are uninformative, which the report says); 1 mismatch (the tensor, the entries,
+analytic vs numeric values, the point); 2 unusable module (missing file, syntax error, missing
+function, wrong keys or shapes, NaN/inf, an exception) with a one-line message on stderr.
 
 examples:
   python -m verify code mlp.py
