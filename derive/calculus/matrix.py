@@ -63,7 +63,9 @@ class MatrixJacobianResult(JacobianResult):
 
     @property
     def sympy(self) -> str:
-        return str(self.expr)
+        """The result in SymPy syntax that ``derive jacobian`` reads back to an equal result."""
+        from .matrix_input import to_sympy_syntax
+        return to_sympy_syntax(self.expr)
 
     @property
     def numpy_names(self) -> dict:
