@@ -285,17 +285,8 @@ def custom(name: str, expr: str | sp.Expr, latex: str | None = None,
     """
     if not name.isidentifier():
         raise BadInput(f"activation name {name!r} is not an identifier", where)
-    functions = {n: ACTIVATIONS.get(n).function for n in ACTIVATIONS.names()
-                 if n != "softmax"}
-    if isinstance(expr, str):
-        expr = parse_user_expression(expr, {"x": x}, functions, f"activation {name!r}", where)
-    else:
-        expr = sp.sympify(expr)
-        stray = expr.free_symbols - {x}
-        if stray:
-            raise BadInput(f"activation {name!r} uses {sorted(map(str, stray))}; "
-                           "it may use only x", where)
-    expr = _expand_registered(expr)
+    functions = _registered_functions()
+    expr = _expand_registered(parse_activation(expr, f"activation {name!r}", where))
     textbook = None
     if derivative is not None:
         def textbook(function):
@@ -306,3 +297,24 @@ def custom(name: str, expr: str | sp.Expr, latex: str | None = None,
             return sp.sympify(derivative)
     return make_activation(name, expr, latex or rf"\operatorname{{{name}}}", textbook,
                            where=where)
+
+
+def _registered_functions() -> dict:
+    return {n: ACTIVATIONS.get(n).function for n in ACTIVATIONS.names() if n != "softmax"}
+
+
+def parse_activation(expr: str | sp.Expr, what: str = "activation",
+                     where: str | None = None) -> sp.Expr:
+    """An expression of :data:`x` from text (``"x**3"``) or SymPy, which may call the built-in
+    activations; :class:`BadInput` names ``what`` and ``where`` when it is not one.
+
+    >>> parse_activation("x * sigmoid(x)")
+    x*sigmoid(x)
+    """
+    if isinstance(expr, str):
+        return parse_user_expression(expr, {"x": x}, _registered_functions(), what, where)
+    expr = sp.sympify(expr)
+    stray = expr.free_symbols - {x}
+    if stray:
+        raise BadInput(f"{what} uses {sorted(map(str, stray))}; it may use only x", where)
+    return expr

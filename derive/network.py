@@ -25,6 +25,7 @@ W1_1_1*a0_1 + W1_1_2*a0_2 + b1_1
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,12 +35,17 @@ from .activations import ACTIVATIONS, Activation, VectorActivation
 from .activations import x as ACTIVATION_X
 from .calculus.concrete import TermIndex
 from .activations import custom as custom_activation
+from .activations import parse_activation
 from .errors import BadInput
 from .losses import LOSSES, Loss
 from .losses import custom as custom_loss
 
 CONVENTIONS = ("rows", "columns", "augmented")
 REDUCTIONS = ("mean", "sum")
+#: The most weights and biases a concrete-size network may have: it builds one SymPy symbol per
+#: entry, and deriving 42,000 of them takes about 90 s and 1.4 GB (200-200-10), growing linearly.
+#: The matrix form builds no per-entry symbols and has no such limit.
+MAX_CONCRETE_PARAMETERS = 50_000
 
 
 def _symbols(prefix: str, rows: int, cols: int | None = None, col_start: int = 1) -> sp.Matrix:
@@ -189,18 +195,56 @@ class Network:
 
 
 def resolve_activation(spec, where: str | None = None, custom: dict | None = None):
-    """An activation from a registry name, a user-defined name, an entry, or an expression of x."""
-    if isinstance(spec, (Activation, VectorActivation)):
-        return spec
+    """An activation from a registry name, a user-defined name, an entry, or an expression of x
+    (named ``phi``)."""
+    return resolve_activations([spec], where, custom)[0]
+
+
+def _is_inline(spec, custom: dict | None) -> bool:
+    """Whether ``spec`` is an expression of x rather than the name of an entry."""
     if isinstance(spec, sp.Basic):
-        return custom_activation("phi", spec, where=where)
-    if not isinstance(spec, str):
-        raise BadInput(f"activation must be a name or an expression of x, got {spec!r}", where)
-    if custom and spec in custom:
-        return custom[spec]
-    if spec in ACTIVATIONS or "x" not in spec:
-        return ACTIVATIONS.get(spec, where)
-    return custom_activation("phi", spec, where=where)
+        return True
+    return (isinstance(spec, str) and not (custom and spec in custom)
+            and spec not in ACTIVATIONS and "x" in spec)
+
+
+def resolve_activations(specs, where: str | None = None, custom: dict | None = None) -> list:
+    """One activation per layer from names, entries or expressions of x.
+
+    Expressions written inline are named ``phi`` when every layer's is the same, otherwise
+    ``phi1``, ``phi2``, … after the first layer that uses each, so that different functions
+    never share a name.
+
+    >>> [a.name for a in resolve_activations(["x**3", "tanh", "x**2", "x**3"])]
+    ['phi1', 'tanh', 'phi3', 'phi1']
+    >>> [a.name for a in resolve_activations(["x**3", "x*x*x"])]
+    ['phi', 'phi']
+    """
+    inline = {}
+    for layer, spec in enumerate(specs, start=1):
+        if _is_inline(spec, custom):
+            inline[layer] = parse_activation(spec, "activation", where)
+        elif not isinstance(spec, (str, Activation, VectorActivation)):
+            raise BadInput(f"activation must be a name or an expression of x, got {spec!r}",
+                           where)
+    numbered = len(set(inline.values())) > 1
+    entries: dict = {}
+    for layer, expr in inline.items():
+        if expr not in entries:
+            name, latex = ((f"phi{layer}", rf"\operatorname{{phi}}_{{{layer}}}") if numbered
+                           else ("phi", None))
+            entries[expr] = custom_activation(name, expr, latex, where=where)
+    out = []
+    for layer, spec in enumerate(specs, start=1):
+        if layer in inline:
+            out.append(entries[inline[layer]])
+        elif isinstance(spec, (Activation, VectorActivation)):
+            out.append(spec)
+        elif custom and spec in custom:
+            out.append(custom[spec])
+        else:
+            out.append(ACTIVATIONS.get(spec, where))
+    return out
 
 
 def resolve_loss(spec, where: str | None = None, custom: dict | None = None) -> Loss:
@@ -270,7 +314,8 @@ def mlp(sizes, activation="sigmoid", loss="bce", convention: str = "rows",
     Parameters
     ----------
     sizes : sequence of int
-        n_0, …, n_L (at least two, each ≥ 1).
+        n_0, …, n_L (at least two, each ≥ 1), with at most :data:`MAX_CONCRETE_PARAMETERS`
+        weights and biases in all.
     activation : str, Activation or sympy.Expr
         Used by every layer, unless ``activations`` gives one per layer.
     loss : str, Loss or sympy.Expr
@@ -281,7 +326,7 @@ def mlp(sizes, activation="sigmoid", loss="bce", convention: str = "rows",
     >>> mlp([3, 4, 2], activation="tanh", loss="mse", convention="columns").param_shapes()["W1"]
     (3, 4)
     """
-    sizes = _check_sizes(sizes, where)
+    sizes = check_sizes(sizes, where)
     if convention not in CONVENTIONS:
         raise BadInput(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}",
                        where)
@@ -292,7 +337,7 @@ def mlp(sizes, activation="sigmoid", loss="bce", convention: str = "rows",
         activations = [activation] * depth
     if len(activations) != depth:
         raise BadInput(f"{len(activations)} activations given for {depth} layers", where)
-    acts = [resolve_activation(a, where, custom_activations) for a in activations]
+    acts = resolve_activations(activations, where, custom_activations)
     loss_entry = resolve_loss(loss, where, custom_losses)
     check_pairing(acts[-1], loss_entry, sizes[-1], where)
     layers = tuple(Dense.build(j, sizes[j - 1], sizes[j], convention, acts[j - 1])
@@ -302,7 +347,19 @@ def mlp(sizes, activation="sigmoid", loss="bce", convention: str = "rows",
                    layout=layout)
 
 
-def _check_sizes(sizes, where) -> list[int]:
+def check_sizes(sizes, where: str | None = None) -> list[int]:
+    """Concrete sizes as a list of ints: at least two, each an integer ≥ 1 (any integral type,
+    such as ``numpy.int64``; not a bool or a float), at most :data:`MAX_CONCRETE_PARAMETERS`
+    parameters.
+
+    >>> import numpy as np
+    >>> check_sizes([2, np.int64(3), 1])
+    [2, 3, 1]
+    >>> check_sizes([2, 3.0, 1])
+    Traceback (most recent call last):
+    ...
+    derive.errors.BadInput: size 3.0 is not an integer (sizes [2, 3.0, 1])
+    """
     if isinstance(sizes, str):
         try:
             sizes = [int(s) for s in sizes.replace("-", ",").split(",") if s.strip()]
@@ -312,11 +369,31 @@ def _check_sizes(sizes, where) -> list[int]:
         sizes = list(sizes)
     except TypeError:
         raise BadInput(f"sizes must be a list of integers, got {sizes!r}", where) from None
+    checked = []
+    for n in sizes:
+        try:
+            if isinstance(n, bool):
+                raise TypeError
+            checked.append(operator.index(n))
+        except TypeError:
+            raise BadInput(f"size {_plain(n)!r} is not an integer (sizes "
+                           f"{[_plain(s) for s in sizes]})", where) from None
+    sizes = checked
     if len(sizes) < 2:
         raise BadInput(f"sizes needs at least an input and an output size, got {sizes}", where)
     for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise BadInput(f"size {n!r} is not an integer (sizes {sizes})", where)
         if n < 1:
             raise BadInput(f"size {n} is < 1 (sizes {sizes})", where)
+    count = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
+    if count > MAX_CONCRETE_PARAMETERS:
+        raise BadInput(
+            f"sizes {'-'.join(map(str, sizes))} have {count:,} weights and biases; the concrete "
+            f"form builds one SymPy symbol for each and is limited to "
+            f"{MAX_CONCRETE_PARAMETERS:,}: use the matrix form (--form matrix, or form = "
+            "\"matrix\" in [output]), which builds no per-entry symbols", where)
     return sizes
+
+
+def _plain(value):
+    """A size as the user wrote it, for messages: ``3`` for ``numpy.int64(3)``."""
+    return value.item() if hasattr(value, "item") else value

@@ -43,6 +43,14 @@ class Registry(Generic[T]):
         return _CALL.match(name) is not None and _CALL.match(name).group(1) in self._factories
 
     def get(self, text: str, where: str | None = None, **params) -> T:
+        """The entry ``text`` names (``"huber(2)"``); every error carries ``where``.
+
+        >>> from derive.losses import LOSSES
+        >>> LOSSES.get("huber(0)", where="net.toml:4: [network] loss")
+        Traceback (most recent call last):
+        ...
+        derive.errors.BadInput: net.toml:4: [network] loss: huber needs delta > 0, got 0
+        """
         match = _CALL.match(text) if isinstance(text, str) else None
         if match is None:
             raise BadInput(f"cannot read {self.kind} {text!r}; write a name such as "
@@ -56,6 +64,11 @@ class Registry(Generic[T]):
             return self._factories[name](*args, **kwargs)
         except TypeError as exc:
             raise BadInput(f"bad parameters for {self.kind} {name!r}: {exc}", where) from None
+        except BadInput as exc:
+            # A factory refuses a parameter (huber(0)) without knowing where the text came from.
+            if exc.where is not None or where is None:
+                raise
+            raise BadInput(str(exc), where) from None
 
 
 def _parse_arguments(arglist: str, where: str | None) -> tuple[list, dict]:
@@ -64,7 +77,7 @@ def _parse_arguments(arglist: str, where: str | None) -> tuple[list, dict]:
         key, _, value = part.rpartition("=")
         try:
             number = sp.Rational(value.strip())
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ZeroDivisionError):
             raise BadInput(f"parameter {part!r} is not a number", where) from None
         if key:
             kwargs[key.strip()] = number

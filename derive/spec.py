@@ -27,6 +27,7 @@ Every error names the file, the line and the key.
 
 from __future__ import annotations
 
+import operator
 import re
 import tomllib
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ from .activations import custom as custom_activation
 from .calculus.result import LAYOUTS
 from .errors import BadInput
 from .losses import custom as custom_loss
-from .network import Network, mlp
+from .network import (CONVENTIONS, REDUCTIONS, Network, check_pairing, check_sizes, mlp,
+                      resolve_activations, resolve_loss)
 from .notation import get_profile
 
 _KEYS = {
@@ -47,6 +49,12 @@ _KEYS = {
 }
 _TABLES = {"network", "output", "activations", "losses", "graph", "notation"}
 FORMS = ("concrete", "matrix")
+#: The most weights and biases of integer sizes in the matrix form: its rules (and generated
+#: code) are checked numerically at those sizes, on arrays of that many entries.
+MAX_CHECKED_PARAMETERS = 10_000_000
+_SIZE_NAME = re.compile(r"[0-9]+|[A-Za-z][A-Za-z0-9_{}]*")
+_TOML_TYPES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+               list: "an array", dict: "a table"}
 DEFAULT_SPEC = {"network": {"sizes": [2, 3, 1], "activation": "sigmoid", "loss": "bce",
                             "convention": "rows", "reduction": "mean"}}
 
@@ -56,6 +64,16 @@ class _Locator:
 
     def __init__(self, path: str, text: str):
         self.path, self.lines = path, text.splitlines()
+
+    def top(self, key: str) -> str:
+        """``file:line`` of a top-level ``key = ...`` (before the first table header)."""
+        pattern = re.compile(r"^\s*" + re.escape(key) + r"\s*[=.]")
+        for i, line in enumerate(self.lines):
+            if line.lstrip().startswith("["):
+                break
+            if pattern.match(line):
+                return f"{self.path}:{i + 1}"
+        return self.path
 
     def where(self, table: str, key: str | None = None) -> str:
         header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*")
@@ -121,10 +139,13 @@ def read_spec(source: str | Path | dict, **overrides) -> Spec:
 
 
 def build_network(data: dict, locate: _Locator, overrides: dict) -> Network:
-    for table in data:
+    for table, value in data.items():
         if table not in _TABLES:
             raise BadInput(f"unknown table [{table}]; known: {', '.join(sorted(_TABLES))}",
                            locate.where(table))
+        if not isinstance(value, dict):
+            raise BadInput(f"{table} must be a table ([{table}]), got {_kind(value)}",
+                           locate.top(table))
     if "graph" in data and "network" not in data:
         raise BadInput("this spec describes a computation graph; use `python -m derive graph`",
                        locate.where("graph"))
@@ -152,32 +173,134 @@ def build_network(data: dict, locate: _Locator, overrides: dict) -> Network:
         raise BadInput("batch must be true or false", locate.where("output", "batch"))
     notation = get_profile(output.get("notation", "ensimag"), _notation_overrides(data, locate),
                            locate.where("output", "notation"))
-    key = "activations" if "activations" in network else "activation"
-    common = dict(activation=network.get("activation", "sigmoid"),
-                  activations=network.get("activations"), loss=network.get("loss", "bce"),
-                  convention=network.get("convention", "rows"),
-                  reduction=network.get("reduction", "mean"), notation=notation, layout=layout,
-                  custom_activations=activations, custom_losses=losses)
-    symbolic = "depth" in network or any(isinstance(n, str) for n in _as_list(network["sizes"]))
+    where = {key: _where(locate, overrides, key) for key in _KEYS["network"]}
+    size_key = "depth" if "depth" in network else "sizes"
+    sizes = _read_sizes(network.get("sizes"), where["sizes"])
+    symbolic = "depth" in network or any(isinstance(n, str) for n in sizes or ())
+    if not (symbolic or form == "matrix"):
+        sizes = check_sizes(sizes, where["sizes"])
+    common = dict(**_checked_choices(network, where, sizes, activations, losses),
+                  notation=notation, layout=layout)
     if symbolic or form == "matrix":
         # The matrix form never needs a symbol per weight entry (784 x 1024 of them would take
         # a minute to build), so integer sizes get a MatrixNetwork too.
         from .layer_rules import matrix_network
 
-        where = _where(locate, overrides, "depth" if "depth" in network else "sizes")
         if form == "concrete":
             raise BadInput("symbolic sizes or depth have only the matrix form; drop "
-                           "form = \"concrete\" or give integer sizes", where)
-        return matrix_network(network.get("sizes"), depth=network.get("depth"), where=where,
+                           "form = \"concrete\" or give integer sizes", where[size_key])
+        _check_checkable(sizes, where["sizes"])
+        return matrix_network(sizes, depth=network.get("depth"), where=where[size_key],
                               **common)
-    return mlp(network["sizes"], where=_where(locate, overrides, key), **common)
+    return mlp(sizes, where=where["sizes"], **common)
+
+
+def _kind(value) -> str:
+    """``an integer``, ``a string``, … : a TOML value's type as a reader names it."""
+    return next((name for kind, name in _TOML_TYPES.items() if type(value) is kind),
+                f"a {type(value).__name__}")
+
+
+def _read_sizes(value, where: str) -> list | None:
+    """``sizes`` as a list of ints (any integral type) and names, or ``None`` without it."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise BadInput(f"sizes must be an array of integers or names such as [2, 3, 1] or "
+                       f"[\"n_0\", \"n_1\"], got {_kind(value)}", where)
+    out = []
+    for n in value:
+        if isinstance(n, str):
+            if not _SIZE_NAME.fullmatch(n.strip()):
+                raise BadInput(f"size {n!r} is neither an integer nor a name such as n_1", where)
+            if not n.strip().isdigit():
+                out.append(n)
+                continue
+            n = int(n)
+        try:
+            if isinstance(n, bool):
+                raise TypeError
+            out.append(operator.index(n))
+        except TypeError:
+            shown = str(n).lower() if isinstance(n, bool) else repr(n)
+            raise BadInput(f"size {shown} is not an integer or a name (sizes must be integers "
+                           "≥ 1 such as [2, 3, 1] or names such as [\"n_0\", \"n_1\"])",
+                           where) from None
+        if out[-1] < 1:
+            raise BadInput(f"size {out[-1]} is < 1 (sizes {list(value)})", where)
+    if len(out) < 2:
+        raise BadInput(f"sizes needs at least an input and an output size, got {out}", where)
+    return out
+
+
+def _check_checkable(sizes, where: str) -> None:
+    """Refuse integer sizes too large for the numeric check of the matrix form."""
+    if not sizes or not all(isinstance(n, int) for n in sizes):
+        return
+    count = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
+    if count > MAX_CHECKED_PARAMETERS:
+        raise BadInput(f"sizes {'-'.join(map(str, sizes))} have {count:,} weights and biases; "
+                       "the matrix form is checked numerically at integer sizes and allows at "
+                       f"most {MAX_CHECKED_PARAMETERS:,}: give names (n_0,n_1,…), whose rules "
+                       "hold at every size", where)
+
+
+def _checked_choices(network: dict, where: dict, sizes, activations: dict,
+                     losses: dict) -> dict:
+    """The activations, loss, convention and reduction of ``[network]`` as entries, each
+    checked with the location of its own key, and their pairing."""
+    convention = network.get("convention", "rows")
+    if convention not in CONVENTIONS:
+        raise BadInput(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}",
+                       where["convention"])
+    reduction = network.get("reduction", "mean")
+    if reduction not in REDUCTIONS:
+        raise BadInput(f"unknown reduction {reduction!r}; known: {', '.join(REDUCTIONS)}",
+                       where["reduction"])
+    key = "activations" if network.get("activations") is not None else "activation"
+    given_depth = network.get("depth")
+    if "depth" not in network:
+        depth = len(sizes) - 1
+    elif isinstance(given_depth, int) and not isinstance(given_depth, bool):
+        depth = given_depth          # an integer depth is sizes n_0, …, n_depth
+    else:
+        depth = 2                    # a symbolic depth: [hidden, output]
+    if key == "activations":
+        specs = network["activations"]
+        if isinstance(specs, str):
+            raise BadInput(f"activations must be a list of names, got a string; use "
+                           f'activation = "{specs}" for every layer', where[key])
+        if not isinstance(specs, (list, tuple)):
+            raise BadInput(f"activations must be a list of names, got {_kind(specs)}",
+                           where[key])
+        specs = list(specs)
+        if depth >= 1 and len(specs) != depth:
+            expected = ("[hidden, output] of a symbolic depth" if "depth" in network
+                        and depth == 2 and not isinstance(given_depth, int) else f"{depth} layers")
+            raise BadInput(f"{len(specs)} activations given for {expected}", where[key])
+    else:
+        specs = [network.get("activation", "sigmoid")] * max(depth, 1)
+    acts = resolve_activations(specs, where[key], activations)
+    loss = resolve_loss(network.get("loss", "bce"), where["loss"], losses)
+    last = sizes[-1] if sizes and isinstance(sizes[-1], int) and sizes[-1] >= 1 else 2
+    check_pairing(acts[-1], loss, last, _pairing_where(network, where, key))
+    return dict(activations=acts, loss=loss, convention=convention, reduction=reduction)
 
 
 def _where(locate: _Locator, overrides: dict, key: str) -> str:
     """Where a [network] value came from: the command-line flag that set it, or the file."""
-    flagged = [k for k in ("activation", "activations", "loss", "sizes")
-               if overrides.get(k) is not None]
-    return "--" + "/--".join(flagged) if flagged else locate.where("network", key)
+    if overrides.get(key) is not None:
+        return f"--{key}"
+    return locate.where("network", key)
+
+
+def _pairing_where(network: dict, where: dict, key: str) -> str:
+    """Where an output activation and a loss that do not go together were given: the flags
+    that set them, else the loss's line in the file (or the activation's, without a loss)."""
+    flags = [where[k] for k in (key, "loss") if where[k].startswith("--")]
+    if flags:
+        return "/".join(flags)
+    return where["loss" if "loss" in network else key]
 
 
 def _notation_overrides(data: dict, locate: _Locator) -> dict:
@@ -193,10 +316,6 @@ def _notation_overrides(data: dict, locate: _Locator) -> dict:
             value = escaped if key == "index" else escaped.replace("{l}", "{i}")
         out[key] = value
     return out
-
-
-def _as_list(value):
-    return value if isinstance(value, list) else [value]
 
 
 def _check_keys(table: dict, name: str, locate: _Locator) -> None:

@@ -122,6 +122,11 @@ BAD = [
     ("concrete symbolic", ["mlp", "--sizes", "n_0,n_1", "--form", "concrete"],
      "only the matrix form"),
     ("missing spec", ["mlp", "/nonexistent/net.toml"], "No such file"),
+    ("huber delta names its flag", ["mlp", "--loss", "huber(-1)", "--activation", "tanh"],
+     "--loss: huber needs delta > 0, got -1"),
+    ("parse error names its flag", ["mlp", "--activation", "x*(y"],
+     "error: --activation: activation 'x*(y' does not parse"),
+    ("float size", ["mlp", "--sizes", "2,3.0,1"], "--sizes: size '3.0' is neither"),
 ]
 
 

@@ -6,7 +6,10 @@ default: 2-3-1, sigmoid, binary cross-entropy, rows convention.  Flags override 
 Sizes may be names (``--sizes n_0,n_1,n_2``) or the depth a name (``--depth L``): then the
 rules are derived in closed matrix form (seed 003's B^j recursion for every convention, with
 ``--batch`` the batch form ∇W = (1/N) Δ Aᵀ).  ``--form matrix`` asks for the matrix form at
-integer sizes too.
+integer sizes too.  The concrete form builds one SymPy symbol per weight and is limited to
+50,000 weights and biases (derive.network.MAX_CONCRETE_PARAMETERS); the matrix form, and
+--emit numpy, which is printed from it, take integer sizes up to 10,000,000 parameters (they are
+checked numerically at those sizes) and names at any size.
 
 examples:
   python -m derive mlp
@@ -81,13 +84,36 @@ def _parse_sizes(text: str | None):
     return [int(p) if p.lstrip("-").isdigit() else p for p in parts]
 
 
+def _parse_activations(text: str | None) -> list[str] | None:
+    """``--activations`` split at its top-level commas: ``Max(x/10,x),sigmoid`` is two.
+
+    >>> _parse_activations("Max(x/10, x),sigmoid")
+    ['Max(x/10, x)', 'sigmoid']
+    """
+    if text is None:
+        return None
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char in "([{") - (char in ")]}")
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    if not all(parts):
+        raise BadInput(f"activations {text!r} must be names or expressions of x separated by "
+                       "commas, e.g. relu,softmax", "--activations")
+    return parts
+
+
 def run(args) -> int:
     overrides = {"sizes": _parse_sizes(args.sizes), "depth": args.depth,
                  "activation": args.activation, "loss": args.loss,
                  "convention": args.convention, "reduction": args.reduction,
                  "layout": args.layout, "notation": args.notation, "form": args.form,
                  "batch": True if args.batch else None,
-                 "activations": args.activations.split(",") if args.activations else None}
+                 "activations": _parse_activations(args.activations)}
     if args.activation and args.activations:
         raise BadInput("give either --activation or --activations, not both")
     if args.sizes and args.depth:

@@ -70,8 +70,12 @@ def derivation_dict(derivation) -> dict:
         "generated_by": "symbackprop",
         "network": {"sizes": list(net.sizes),
                     "activations": [layer.activation.name for layer in net.layers],
-                    "loss": net.loss.name, "convention": net.convention,
-                    "reduction": net.reduction},
+                    # Φ(x) of each layer as a SymPy string (None for softmax: vector-valued).
+                    "activation_expressions": [
+                        sp.sstr(layer.activation.expr) if hasattr(layer.activation, "expr")
+                        else None for layer in net.layers],
+                    "loss": net.loss.name, "loss_expression": sp.sstr(net.loss.expr),
+                    "convention": net.convention, "reduction": net.reduction},
         "layout": derivation.layout,
         "simplification": derivation.simplification,
         "steps": [step.as_dict() for step in derivation.steps],
@@ -214,7 +218,10 @@ def matrix_derivation_dict(derivation) -> dict:
         "generated_by": "symbackprop",
         "network": {"sizes": [s if isinstance(s, int) else str(s) for s in net.sizes],
                     "depth": net.depth if isinstance(net.depth, int) else str(net.depth),
-                    "activations": [a.name for a in net.activations], "loss": net.loss.name,
+                    "activations": [a.name for a in net.activations],
+                    "activation_expressions": [sp.sstr(a.expr) if hasattr(a, "expr") else None
+                                               for a in net.activations],
+                    "loss": net.loss.name, "loss_expression": sp.sstr(net.loss.expr),
                     "convention": net.convention, "reduction": net.reduction},
         "form": "matrix",
         "layout": derivation.layout,
