@@ -136,6 +136,14 @@ def test_the_numerical_check_catches_a_wrong_gradient():
         check_numerically(d)
 
 
+@pytest.mark.parametrize("activation, loss", [("sigmoid", "bce"), ("tanh", "mse")])
+def test_wide_integer_network_passes_its_own_check(activation, loss):
+    """At a width of hundreds the check's point is Xavier-scaled: σ does not saturate, so
+    float64 central differences still resolve the gradient (a fixed scale failed at 784-1024)."""
+    d = derive_layer_rules(matrix_network([784, 512, 10], activation=activation, loss=loss))
+    assert "784, 512, 10" in d.check
+
+
 def test_depth_64_is_derived_and_checked():
     d = derive_layer_rules(matrix_network(depth=64, activation="tanh", loss="mse"), batch=True)
     assert len(d.gradients) == 128 and "central differences" in d.check
