@@ -18,9 +18,16 @@ symbols, never the whole network expanded) term by term with a
 of v gives c directly (what ``sympy.diff`` returns).  The B-form is *derived* from the P-form:
 each B^j and each gradient is checked equal to its P-form counterpart, exactly (structurally
 identical entries, else an expanded difference of zero).  At the output,
-∂C/∂ζ^L = P^{L+1} · ∂Φ/∂ζ^L is simplified with Φ' written in Φ's outputs (σ' = a(1 − a));
-sigmoid+bce, softmax+cross_entropy and identity+mse come out as ŷ − y because the algebra says
-so, and the step records the check.
+∂C/∂ζ^L = P^{L+1} · ∂Φ/∂ζ^L is simplified with Φ' written in Φ's outputs (σ' = a(1 − a)) where
+the activation has such a form; otherwise the product, written out in ζ^L, is tested for being
+a^L − y.  sigmoid+bce, softmax+cross_entropy and identity+mse (however the user spells the
+activation: ``1/(1+exp(-x))`` is recognised as sigmoid is) come out as ŷ − y because the algebra
+says so, and the step records the check.
+
+In denominator layout every derivative step is the transpose of its numerator form, and its
+printed form says so: the same factors in reversed order (∂E/∂w_k^j = ∂f^j/∂w_k^j · P^{j+1}).
+Results (:attr:`MLPDerivation.gradients`, :meth:`MLPDerivation.evaluate`) follow the network's
+parameter order W1, b1, W2, b2, ….
 
 Cost: the local Jacobians are sparse (∂ψ/∂w_k has one nonzero row) and ∂Φ/∂ζ is diagonal for an
 elementwise Φ, so products skip structural zeros; the work grows with the number of nonzero
@@ -59,6 +66,28 @@ SIGNAL_GRADIENT_FORMS = {
     "columns": "grad_W{j} E = a^{jm} [B^{j}]^T",
     "augmented": "grad_W{j} E = B^{j} [1; a^{jm}]^T",
 }
+#: Plain-text forms of the backward steps, (numerator layout, denominator layout).  Every
+#: derivative in a form is stated in the derivation's layout, so the denominator form is the
+#: transpose of the numerator one: the same factors in reversed order ((AB)ᵀ = BᵀAᵀ).
+BACKWARD_FORMS = {
+    "df/da": ("df^{j}/da^{jm} = dPhi^{j}/dz^{j} . dpsi^{j}/da^{jm}",
+              "df^{j}/da^{jm} = dpsi^{j}/da^{jm} . dPhi^{j}/dz^{j}"),
+    "df/dw": ("df^{j}/dw_k^{j} = dPhi^{j}/dz^{j} . dpsi^{j}/dw_k^{j}",
+              "df^{j}/dw_k^{j} = dpsi^{j}/dw_k^{j} . dPhi^{j}/dz^{j}"),
+    "df/db": ("df^{j}/db^{j} = dPhi^{j}/dz^{j} . dpsi^{j}/db^{j}",
+              "df^{j}/db^{j} = dpsi^{j}/db^{j} . dPhi^{j}/dz^{j}"),
+    "dE/dw": ("dE/dw_k^{j} = P^{jp} . df^{j}/dw_k^{j}",
+              "dE/dw_k^{j} = df^{j}/dw_k^{j} . P^{jp}"),
+    "dE/db": ("dE/db^{j} = P^{jp} . df^{j}/db^{j}",
+              "dE/db^{j} = df^{j}/db^{j} . P^{jp}"),
+    "P": ("P^{j} = P^{jp} . df^{j}/da^{jm}",
+          "P^{j} = df^{j}/da^{jm} . P^{jp}"),
+    "grad_w": ("grad_{{w_k}} E = [dE/dw_k]^T, one per neuron, laid out as W",
+               "grad_{{w_k}} E = dE/dw_k, one per neuron, laid out as W"),
+    "grad_b": ("grad_b{j} E = [dE/db^{j}]^T", "grad_b{j} E = dE/db^{j}"),
+    "dC/dz": ("dC/dz^{j} = dC/da^{j} . dPhi^{j}/dz^{j}",
+              "dC/dz^{j} = dPhi^{j}/dz^{j} . dC/da^{j}"),
+}
 SIGNAL_RECURSION_FORMS = {
     "rows": "B^{j} = Phi'(z^{j}) (.) ([W^{jp}]^T B^{jp})",
     "columns": "B^{j} = Phi'(z^{j}) (.) (W^{jp} B^{jp})",
@@ -68,6 +97,12 @@ SIGNAL_RECURSION_FORMS = {
 
 def _fmt(form: str, j: int) -> str:
     return form.format(j=j, jm=j - 1, jp=j + 1)
+
+
+def _backward_form(d: "MLPDerivation", kind: str, j: int) -> str:
+    """The form of a backward step of layer ``j`` in the derivation's layout."""
+    numerator, denominator = BACKWARD_FORMS[kind]
+    return _fmt(numerator if d.layout == "numerator" else denominator, j)
 
 
 def _row(prefix: str, n: int) -> sp.Matrix:
@@ -286,6 +321,10 @@ def backprop(net: Network, layout: str = "numerator") -> MLPDerivation:
         P_next = _derive_layer(d, layer, P_next, definitions, jacobians)
 
     _derive_signals(d, net, dC_da, definitions, jacobians)
+    # The recursion runs from layer L down; results follow the network's parameter order.
+    order = list(net.params())
+    d.gradients = {name: d.gradients[name] for name in order}
+    d.p_form = {name: d.p_form[name] for name in order}
     _batch_step(d, net)
     d.program = Program(tuple(definitions))
     return d
@@ -319,41 +358,41 @@ def _derive_layer(d: MLPDerivation, layer: Dense, P_next: sp.Matrix,
     df_da = _product(jac, psi.jacobian_rows(layer.inputs), diagonal)
     d.add(Label("df/da", j), _matrix(df_da), "chain_rule",
           check="sympy.diff on the layer's expressions",
-          form=_fmt("df^{j}/da^{jm} = dPhi^{j}/dz^{j} . dpsi^{j}/da^{jm}", j))
+          form=_backward_form(d, "df/da", j))
 
     rows = []
     for k in range(1, layer.n_out + 1):
         df_dwk = _product(jac, psi.jacobian_rows(layer.neuron_weights(k)), diagonal)
         d.add(Label("df/dw", j, k), _matrix(df_dwk), "chain_rule", check="sympy.diff",
-              form=_fmt("df^{j}/dw_k^{j} = dPhi^{j}/dz^{j} . dpsi^{j}/dw_k^{j}", j))
+              form=_backward_form(d, "df/dw", j))
         dE_dwk = _product(P_row, df_dwk)
         d.add(Label("dE/dw", j, k), _matrix(dE_dwk), "weight_gradient",
-              form=_fmt("dE/dw_k^{j} = P^{jp} . df^{j}/dw_k^{j}", j))
+              form=_backward_form(d, "dE/dw", j))
         rows.append(dE_dwk[0])
     # ∇_{w_k} E = [∂E/∂w_k]ᵀ; stacked as W^j stores its neurons (SPEC §3.1).
     stacked = _matrix(rows)
     grad_W = stacked.T if layer.convention == "columns" else stacked
     d.p_form[f"W{j}"] = grad_W
     d.add(Label("grad", j, wrt=f"W{j}"), grad_W, "gradient_transpose",
-          form="grad_{w_k} E = [dE/dw_k]^T, one per neuron, laid out as W")
+          form=_backward_form(d, "grad_w", j))
 
     if layer.b is not None:
         df_db = _product(jac, psi.jacobian_rows(layer.b), diagonal)
         d.add(Label("df/db", j), _matrix(df_db), "chain_rule", check="sympy.diff",
-              form=_fmt("df^{j}/db^{j} = dPhi^{j}/dz^{j} . dpsi^{j}/db^{j}", j))
+              form=_backward_form(d, "df/db", j))
         dE_db = _matrix(_product(P_row, df_db))
         d.add(Label("dE/db", j), dE_db, "bias_gradient",
-              form=_fmt("dE/db^{j} = P^{jp} . df^{j}/db^{j}", j))
+              form=_backward_form(d, "dE/db", j))
         d.p_form[f"b{j}"] = dE_db.T
         d.add(Label("grad", j, wrt=f"b{j}"), dE_db.T, "gradient_transpose",
-              form=_fmt("grad_b{j} E = [dE/db^{j}]^T", j))
+              form=_backward_form(d, "grad_b", j))
 
     if j == 1:
         return P_next
     P_here = _row(f"P{j}", layer.n_in)
     value = _product(P_row, df_da)
     d.add(Label("P", j), _matrix(value), "recursion",
-          form=_fmt("P^{j} = P^{jp} . df^{j}/da^{jm}", j))
+          form=_backward_form(d, "P", j))
     definitions.extend(zip(P_here, value[0]))
     return P_here
 
@@ -409,16 +448,29 @@ def _signal_gradients(d: MLPDerivation, layer: Dense, B: list, from_p: list) -> 
 
 def _output_signal(d: MLPDerivation, net: Network, dC_da: sp.Matrix,
                    seed_form: sp.Matrix) -> sp.Matrix:
-    """B^L = [∂C/∂ζ^L]ᵀ, simplified when Φ' can be written in Φ's outputs and that helps.
+    """B^L = [∂C/∂ζ^L]ᵀ, simplified when the algebra allows it.
 
-    ``seed_form`` is Φ'(ζ^L) ⊙ [P^{L+1}]ᵀ as a column.
+    ``seed_form`` is Φ'(ζ^L) ⊙ [P^{L+1}]ᵀ as a column.  When Φ' can be written in Φ's outputs
+    (σ' = a(1 − a)), ∂C/∂a · ∂Φ/∂ζ is simplified in a^L; otherwise (a user's activation, a
+    derivative that needs ζ) it is tested, written out in ζ^L, for being a^L − y
+    (:func:`_residual_in_z`).  Nothing depends on the activation's or the loss's name.
     """
     L, output, loss = net.depth, net.layers[-1], net.loss
     d.add(Label("B", L), seed_form, "signal_definition",
           form=f"B^{L} = Phi'(z^{L}) (.) grad_a{L} C")
+    rule_note = f" using {loss.targets} targets: sum_k y_k = 1" if loss.targets == "simplex" else ""
+    recognised_note = "  =>  yhat - y (recognised)"
     J_out = _jacobian_in_outputs(output)
     if J_out is None:
-        return seed_form
+        check = _residual_in_z(dC_da, output, net)
+        if check is None:
+            return seed_form
+        residual = _matrix([[a - t for a, t in zip(output.a, net.y)]])
+        d.simplification = f"dC/dz^{L} = yhat - y"
+        d.add(Label("dC/dz", L), residual, "simplify", check=check,
+              form=(_backward_form(d, "dC/dz", L) + f" with a^{L} = Phi(z^{L}) written out"
+                    + rule_note + recognised_note))
+        return residual.T
     raw = _product(_rows(dC_da), _rows(J_out))[0]           # in a^L and y
     simplified = [_simplify(e, output, net) for e in raw]
     before = sum(sp.count_ops(e) for e in raw)
@@ -428,18 +480,69 @@ def _output_signal(d: MLPDerivation, net: Network, dC_da: sp.Matrix,
     check = _check_output_signal(raw, simplified, output, net)
     if recognised:
         d.simplification = f"dC/dz^{L} = yhat - y"
-    rule_note = f" using {loss.targets} targets: sum_k y_k = 1" if loss.targets == "simplex" else ""
     simplified = _matrix([simplified])
     d.add(Label("dC/dz", L), simplified, "simplify", check=check,
-          form=(f"dC/dz^{L} = dC/da^{L} . dPhi^{L}/dz^{L} with Phi' written in a^{L}"
-                f"{rule_note}" + ("  =>  yhat - y (recognised)" if recognised else "")))
+          form=(_backward_form(d, "dC/dz", L) + f" with Phi' written in a^{L}"
+                + rule_note + (recognised_note if recognised else "")))
     return simplified.T
 
 
+def _simplex_substitution(net: Network) -> dict:
+    """y_n = 1 − Σ_{k<n} y_k for simplex targets (cross_entropy), else nothing."""
+    if net.loss.targets != "simplex":
+        return {}
+    *head, last = net.y
+    return {last: 1 - sp.Add(*head)}
+
+
+def _residual_in_z(dC_da: sp.Matrix, output: Dense, net: Network) -> str | None:
+    """How ∂C/∂ζ^L = ∂C/∂a^L · ∂Φ/∂ζ^L was shown to be a^L − y, or ``None`` if it is not.
+
+    Everything is written out in ζ^L and y: a^L = Φ(ζ^L) and ∂Φ/∂ζ (the full Jacobian for a
+    vector activation) from the activation's own formula, on the simplex for simplex targets.
+    A cheap comparison at a few random rational points rejects most cells first; the
+    equality is then decided by :func:`derive.registry.equal_everywhere` (exact
+    simplification, else random exact rational points at 50 digits).
+    """
+    from .activations import expand_activations
+
+    simplex = _simplex_substitution(net)
+    outputs = expand_activations(output.phi)
+    substitution = {**dict(zip(output.a, outputs)), **simplex}
+    jacobian = expand_activations(output.activation.jacobian(output.z)).xreplace(simplex)
+    grad_a = [e.xreplace(substitution) for e in dC_da]
+    raw = _product([grad_a], _rows(jacobian))[0]
+    residual = [(a - t).xreplace(simplex) for a, t in zip(outputs, net.y)]
+    variables = list(output.z) + [t for t in net.y if t not in simplex]
+    if any(equal_everywhere(r, s, variables, simplify=False, trials=3) is None
+           for r, s in zip(raw, residual)):
+        return None
+    methods = []
+    for r, s in zip(raw, residual):
+        method = equal_everywhere(r, s, variables)
+        if method is None:
+            return None
+        methods.append(method)
+    domain = " on the simplex sum_k y_k = 1" if simplex else ""
+    method = "exact simplification" if set(methods) == {"exact simplification"} \
+        else "; ".join(sorted(set(methods)))
+    return (f"dC/da . dPhi/dz, written out in z with a = Phi(z){domain}, equals a - y "
+            f"({method})")
+
+
 def _is_residual(expr: sp.Expr, a: sp.Symbol, y: sp.Symbol) -> bool:
-    """Whether ``expr`` is a − y identically (expansion first, simplification if needed)."""
+    """Whether ``expr`` is a − y identically (expansion first, simplification if needed).
+
+    A comparison at a few random rational points rejects the usual case (no fusion) before
+    ``sympy.simplify``, which can take seconds on a piecewise loss derivative (huber).
+    """
     difference = expr - (a - y)
-    return sp.expand(difference) == 0 or sp.simplify(difference) == 0
+    if sp.expand(difference) == 0:
+        return True
+    if equal_everywhere(expr, a - y, difference.free_symbols | {a, y}, simplify=False,
+                        trials=3) is None:
+        return False
+    return sp.simplify(difference) == 0
 
 
 def _jacobian_in_outputs(layer: Dense) -> sp.Matrix | None:

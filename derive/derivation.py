@@ -29,10 +29,14 @@ RULES: dict[str, str] = {
     "activation_derivative": "Φ' from sympy.diff, printed in its checked textbook form",
     "chain_rule": "chain rule: the Jacobian of a composition is the product of Jacobians",
     "recursion_start": "P^{L+1} = ∂C/∂a^L (seed 003)",
-    "recursion": "P^j = P^{j+1} · ∂f^j/∂a^{j-1} (seed 003)",
-    "weight_gradient": "∂E/∂w_k^j = P^{j+1} · ∂f^j/∂w_k^j (seed 003)",
-    "bias_gradient": "∂E/∂b^j = P^{j+1} · ∂f^j/∂b^j (seed 003)",
-    "gradient_transpose": "∇_x E = [∂E/∂x]ᵀ: the gradient has the shape of x (SPEC §3.1)",
+    "recursion": "P^j = P^{j+1} · ∂f^j/∂a^{j-1} (seed 003; in denominator layout its transpose, "
+                 "P^j = ∂f^j/∂a^{j-1} · P^{j+1})",
+    "weight_gradient": "∂E/∂w_k^j = P^{j+1} · ∂f^j/∂w_k^j (seed 003; in denominator layout its "
+                       "transpose, ∂E/∂w_k^j = ∂f^j/∂w_k^j · P^{j+1})",
+    "bias_gradient": "∂E/∂b^j = P^{j+1} · ∂f^j/∂b^j (seed 003; in denominator layout its "
+                     "transpose, ∂E/∂b^j = ∂f^j/∂b^j · P^{j+1})",
+    "gradient_transpose": "∇_x E = [∂E/∂x]ᵀ in numerator layout, ∂E/∂x itself in denominator "
+                          "layout: the gradient has the shape of x (SPEC §3.1)",
     "diag_hadamard": "diag(v) u = v ⊙ u",
     "signal_definition": "B^j := [∂f^j/∂ζ^j]ᵀ [P^{j+1}]ᵀ = Φ'(ζ^j) ⊙ [P^{j+1}]ᵀ (seed 003)",
     "signal_recursion": "B^j = Φ'(ζ^j) ⊙ (Ω^{j+1} B^{j+1}) (seed 003)",

@@ -1,23 +1,29 @@
 """The backprop derivation against independent truth.
 
-* every gradient equals direct differentiation of the composed loss — exactly for small networks
-  (activations kept as functions whose derivatives were checked against sympy.diff; piecewise
-  forms fall back to 40-digit evaluation at random rational points), and at random exact
-  rational points for larger ones;
+* every gradient equals ``sympy.diff`` of the composed per-sample cost *with every activation
+  written out first* (:func:`expand_activations`), so the reference derivative comes from the
+  activation's formula and never from the registry's ``fdiff`` / ``derivative_at`` that the
+  engine uses; both are compared at random exact rational points with 50 digits, away from
+  kinks, for every activation × loss × convention at 2-3-1, a deterministic third of them at
+  3-4-2, a 4-layer network per activation, and softmax outputs;
 * ``Derivation.evaluate`` equals central finite differences of a hand-written NumPy loss;
 * the fused output simplifications are found for sigmoid+bce, softmax+cross_entropy and
-  identity+mse, and only where the algebra gives them.
+  identity+mse however the activation is spelled, and only where the algebra gives them.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import random
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
 
 import derive
+from derive.activations import ActivationFunction, softmax
 from derive.activations import custom as custom_activation
 from derive.activations import expand_activations
 from derive.derivation import Program
@@ -29,6 +35,7 @@ LOSSES = ["mse", "squared", "l1", "huber", "logistic", "hinge", "bce", "cross_en
 CONVENTIONS = ["rows", "columns", "augmented"]
 # Output activations whose range fits the loss's domain (bce and cross_entropy take logs).
 POSITIVE_OUTPUT = {"sigmoid"}
+backprop_module = importlib.import_module("derive.backprop")   # ``derive.backprop`` is the function
 
 
 def output_for(loss, act):
@@ -36,13 +43,6 @@ def output_for(loss, act):
     if loss in ("bce", "cross_entropy") and act not in POSITIVE_OUTPUT:
         return "sigmoid"
     return act
-
-
-def simplex_substitution(net):
-    if net.loss.targets != "simplex":
-        return {}
-    *head, last = net.y
-    return {last: 1 - sp.Add(*head)}
 
 
 def _branch_points(expr):
@@ -59,92 +59,153 @@ def _branch_points(expr):
                     yield relation.lhs - relation.rhs
 
 
-def numeric_difference(expr, rng, tries=4):
-    """The largest 40-digit |expr| over ``tries`` random rational points.
+def reference_gradients(net):
+    """[(θ, ∂C/∂θ)] from ``sympy.diff`` of the composed cost with every activation written out.
 
-    A point where a branch argument is exactly 0 (a kink, where conventions for the
-    derivative differ) is replaced by another; every other point counts.
+    Writing the activations out *before* differentiating means the derivative comes from the
+    activation's formula (1/(1 + exp(−x)), Max(0, x), exp(z_i)/Σ exp(z_k), …), not from the
+    registry's function classes, whose ``fdiff`` is the engine's own ``derivative_at``.
+    Dirac deltas (derivatives of steps) are zero away from the kinks, where the cells are
+    evaluated.
     """
-    expr = expand_activations(expr)
-    branches = list(_branch_points(expr))
-    worst, checked = sp.S.Zero, 0
-    while checked < tries:
-        point = {s: sp.Rational(rng.randint(-400, 400), rng.choice([97, 101, 103]))
-                 for s in expr.free_symbols}
-        if any(abs(sp.N(b.xreplace(point), 40)) < 1e-35 for b in branches):
-            continue
-        worst = max(worst, abs(sp.N(expr.xreplace(point), 40)))
-        checked += 1
-    return worst
-
-
-def assert_exact(net):
-    """Every gradient entry equals sympy.diff of the composed per-sample cost."""
-    d = derive.backprop(net)
-    cost = net.composed_cost()
-    subs = simplex_substitution(net)
-    rng = random.Random(0)
-    for name, symbols in net.params().items():
-        explicit = d.gradient(name, explicit=True)
-        assert explicit.shape == symbols.shape
-        for mine, theta in zip(explicit, symbols):
-            difference = (sp.diff(cost, theta) - mine).xreplace(subs)
-            if sp.expand(difference) != 0:
-                assert numeric_difference(difference, rng) < 1e-30, (name, theta)
-    return d
-
-
-def assert_at_rational_points(net, seed=0):
-    """For larger networks: the direct derivative of the composed cost (sympy.diff) and the
-    derived gradient agree at random exact rational points, both evaluated with 50 digits."""
-    import mpmath
-
-    d = derive.backprop(net)
-    rng = random.Random(seed)
     cost = expand_activations(net.composed_cost())
-    symbols = sorted(cost.free_symbols, key=sp.default_sort_key)
+    assert not cost.has(ActivationFunction, softmax)
+    thetas = [theta for params in net.params().values() for theta in params]
+    return cost, [(theta, sp.diff(cost, theta).replace(sp.DiracDelta, lambda *args: sp.S.Zero))
+                  for theta in thetas]
+
+
+def random_point(net, symbols, rng):
+    """Exact rationals in about [−3, 3], targets drawn from the loss's target domain."""
     point = {s: sp.Rational(rng.randint(-300, 300), rng.choice([101, 103, 107])) for s in symbols}
+    ys = list(net.y)
     if net.loss.targets == "simplex":
-        ys = list(net.y)
         raw = [sp.Rational(rng.randint(1, 50), 7) for _ in ys]
         point.update({y: r / sum(raw) for y, r in zip(ys, raw)})
-    names = list(point)
-    thetas = [theta for params in net.params().values() for theta in params]
-    with mpmath.workdps(50):
-        values = {s: mpmath.mpf(v.p) / v.q for s, v in point.items()}
-        direct = sp.lambdify(names, [sp.diff(cost, t) for t in thetas], "mpmath", cse=True)(
-            *values.values())
-        gradients = [entry for name in net.params() for entry in d.gradient(name)]
-        outputs = [sp.Symbol(f"_check{i}") for i in range(len(gradients))]
-        program = Program(d.program.definitions + tuple(zip(outputs, gradients)))
-        derived = program.evaluate(values, outputs, digits=50)
-        for theta, want, out in zip(thetas, direct, outputs):
-            assert abs(want - derived[out]) < mpmath.mpf(10) ** -30, (theta, want, derived[out])
+    elif net.loss.targets == "sign":
+        point.update({y: rng.choice([-1, 1]) for y in ys})
+    elif net.loss.targets == "binary":
+        point.update({y: sp.Rational(rng.randint(5, 95), 100) for y in ys})
+    return point
+
+
+def assert_matches_reference(net, points=3, seed=0, layout="numerator"):
+    """Every gradient entry equals :func:`reference_gradients` at ``points`` random exact
+    rational points, both sides evaluated with 50 digits.  Returns the derivation.
+
+    A point where a branch argument of the cost vanishes (a kink, where conventions for the
+    derivative differ) is replaced by another, and so, while candidates last, is a point where
+    some parameter's reference gradient is entirely zero (an inactive relu or hinge there
+    would hide a wrong factor in every layer below it)."""
+    d = derive.backprop(net, layout=layout)
+    cost, reference_pairs = reference_gradients(net)
+    thetas = [theta for theta, _ in reference_pairs]
+    branches = list(_branch_points(cost))
+    symbols = sorted(cost.free_symbols | set(net.x) | set(net.y) | set(thetas),
+                     key=sp.default_sort_key)
+    direct = sp.lambdify(symbols, [g for _, g in reference_pairs] + branches, "mpmath", cse=True)
+    gradients = [entry for name in net.params() for entry in d.gradient(name)]
+    assert len(gradients) == len(thetas)
+    for name, symbols_of in net.params().items():
+        assert d.gradient(name).shape == symbols_of.shape
+    outputs = [sp.Symbol(f"_check{i}") for i in range(len(gradients))]
+    program = Program(d.program.definitions + tuple(zip(outputs, gradients)))
+    blocks, start = [], 0                       # positions of each parameter's entries
+    for symbols_of in net.params().values():
+        blocks.append(range(start, start + len(symbols_of)))
+        start += len(symbols_of)
+    rng = random.Random(seed)
+    checked = tries = 0
+    while checked < points:
+        tries += 1
+        assert tries < 40 * points, "no point away from the kinks"
+        point = random_point(net, symbols, rng)
+        with mpmath.workdps(50):
+            values = {s: mpmath.mpf(v) if isinstance(v, int) else mpmath.mpf(v.p) / v.q
+                      for s, v in point.items()}
+            want = list(direct(*values.values()))
+            want, kinks = want[:len(thetas)], want[len(thetas):]
+            if any(abs(k) < mpmath.mpf(10) ** -30 for k in kinks):
+                continue
+            inactive = any(all(want[i] == 0 for i in block) for block in blocks)
+            if inactive and tries < 10 * points:
+                continue
+            derived = program.evaluate(values, outputs, digits=50)
+            for theta, value, out in zip(thetas, want, outputs):
+                assert abs(value - derived[out]) <= mpmath.mpf(10) ** -30 * max(1, abs(value)), \
+                    (str(net.describe()), str(theta), value, derived[out])
+        checked += 1
     return d
+
+
+def sizes_for(loss, sizes):
+    """cross_entropy needs at least two outputs (targets on the simplex)."""
+    return sizes[:-1] + [max(sizes[-1], 2)] if loss == "cross_entropy" else sizes
 
 
 SWEEP = [(act, loss, conv) for act in ELEMENTWISE for loss in LOSSES for conv in CONVENTIONS]
+# A deterministic third at 3-4-2: every activation × loss once, the convention rotating.
+SWEEP_342 = [(act, loss, CONVENTIONS[(i + k) % 3]) for i, act in enumerate(ELEMENTWISE)
+             for k, loss in enumerate(LOSSES)]
+# One 4-layer network per activation; together they use every loss and every convention.
+# (hidden activation, output activation, loss, convention); step's output layer is identity
+# so that some gradient is not identically zero.
+DEEP = [("identity", "identity", "mse", "rows"), ("sigmoid", "sigmoid", "bce", "columns"),
+        ("tanh", "tanh", "squared", "augmented"), ("relu", "relu", "hinge", "rows"),
+        ("leaky_relu", "leaky_relu", "l1", "columns"), ("step", "identity", "mse", "augmented"),
+        ("softplus", "softplus", "huber", "rows"), ("tanh", "identity", "logistic", "columns"),
+        ("relu", "sigmoid", "cross_entropy", "augmented")]
+SOFTMAX_LOSSES = ["mse", "squared", "l1", "huber", "bce", "cross_entropy"]
 
 
 @pytest.mark.parametrize("act,loss,conv", SWEEP)
-def test_every_activation_loss_convention_exact(act, loss, conv):
-    out = output_for(loss, act)
-    net = derive.mlp([2, 3, 1] if loss != "cross_entropy" else [2, 3, 2],
-                     activations=[act, out], loss=loss, convention=conv)
-    assert_exact(net)
+def test_every_activation_loss_convention(act, loss, conv):
+    net = derive.mlp(sizes_for(loss, [2, 3, 1]), activations=[act, output_for(loss, act)],
+                     loss=loss, convention=conv)
+    assert_matches_reference(net)
+
+
+@pytest.mark.parametrize("act,loss,conv", SWEEP_342)
+def test_every_activation_loss_at_3_4_2(act, loss, conv):
+    net = derive.mlp([3, 4, 2], activations=[act, output_for(loss, act)], loss=loss,
+                     convention=conv)
+    assert_matches_reference(net, points=2)
+
+
+def test_sweeps_cover_every_activation_loss_and_convention():
+    assert {(a, l) for a, l, _ in SWEEP_342} == {(a, l) for a in ELEMENTWISE for l in LOSSES}
+    assert {c for *_, c in SWEEP_342} == set(CONVENTIONS)
+    assert {a for a, *_ in DEEP} == set(ELEMENTWISE)
+    assert {loss for *_, loss, _ in DEEP} == set(LOSSES)
+    assert {c for *_, c in DEEP} == set(CONVENTIONS)
+
+
+@pytest.mark.parametrize("act,out,loss,conv", DEEP)
+def test_four_layer_network_per_activation(act, out, loss, conv):
+    net = derive.mlp(sizes_for(loss, [2, 2, 3, 2, 1]), activations=[act, act, act, out],
+                     loss=loss, convention=conv)
+    assert net.depth == 4
+    assert_matches_reference(net, points=2)
 
 
 @pytest.mark.parametrize("conv", CONVENTIONS)
-@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-def test_softmax_output_exact(conv, loss):
+@pytest.mark.parametrize("loss", SOFTMAX_LOSSES)
+def test_softmax_output(conv, loss):
     net = derive.mlp([2, 3, 3], activations=["tanh", "softmax"], loss=loss, convention=conv)
-    assert_exact(net)
+    assert_matches_reference(net)
+
+
+@pytest.mark.parametrize("loss", SOFTMAX_LOSSES)
+def test_softmax_output_at_3_4_3(loss):
+    conv = CONVENTIONS[SOFTMAX_LOSSES.index(loss) % 3]
+    net = derive.mlp([3, 4, 3], activations=["relu", "softmax"], loss=loss, convention=conv)
+    assert_matches_reference(net, points=2)
 
 
 @pytest.mark.parametrize("conv", CONVENTIONS)
-def test_softmax_hidden_layer_exact(conv):
+def test_softmax_hidden_layer(conv):
     net = derive.mlp([2, 3, 1], activations=["softmax", "sigmoid"], loss="bce", convention=conv)
-    assert_exact(net)
+    assert_matches_reference(net)
 
 
 @pytest.mark.parametrize("sizes,acts,loss,conv", [
@@ -155,23 +216,32 @@ def test_softmax_hidden_layer_exact(conv):
     ([2, 3, 3, 3, 1], ["tanh", "sigmoid", "relu", "sigmoid"], "bce", "rows"),
     ([2, 3, 3, 3, 2], ["sigmoid", "tanh", "softplus", "softmax"], "cross_entropy", "columns"),
     ([2, 3, 3, 3, 1], ["tanh", "tanh", "tanh", "identity"], "logistic", "augmented"),
+    ([2, 3, 3, 3, 1], ["step", "relu", "tanh", "identity"], "hinge", "rows"),
 ])
-def test_larger_networks_at_rational_points(sizes, acts, loss, conv):
-    assert_at_rational_points(derive.mlp(sizes, activations=acts, loss=loss, convention=conv))
+def test_mixed_larger_networks(sizes, acts, loss, conv):
+    assert_matches_reference(derive.mlp(sizes, activations=acts, loss=loss, convention=conv),
+                             points=1)
 
 
-def test_user_defined_activation_and_loss_exact():
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+def test_gradients_do_not_depend_on_the_layout(layout):
+    net = derive.mlp([2, 3, 2], activations=["tanh", "sigmoid"], loss="bce", convention="columns")
+    assert_matches_reference(net, points=1, layout=layout)
+
+
+def test_user_defined_activation_and_loss():
     swish = custom_activation("swish", "x / (1 + exp(-x))")
     logcosh = custom_loss("logcosh", "log(cosh(yhat - y))")
     for conv in CONVENTIONS:
-        d = assert_exact(derive.mlp([2, 3, 1], activation=swish, loss=logcosh, convention=conv))
+        d = assert_matches_reference(derive.mlp([2, 3, 1], activation=swish, loss=logcosh,
+                                                convention=conv))
         assert d.simplification is None
 
 
 def test_user_defined_from_python_expressions():
     x, yhat, y = sp.Symbol("x", real=True), sp.Symbol("yhat", real=True), sp.Symbol("y", real=True)
     net = derive.mlp([2, 2, 1], activation=x ** 3 / 3 + x, loss=(yhat - y) ** 4)
-    assert_exact(net)
+    assert_matches_reference(net)
 
 
 def test_user_activation_with_textbook_derivative_is_checked():
@@ -197,11 +267,81 @@ def test_recognised_simplifications_are_derived(act, loss, sizes):
     assert list(step.rhs) == [a - y for a, y in zip(L.a, net.y)]
 
 
+SIGMOID_SPELLINGS = ["1/(1+exp(-x))", "exp(x)/(1+exp(x))"]
+
+
+def _fused_step(d):
+    return next(s for s in d.steps if s.lhs.kind == "dC/dz")
+
+
+@pytest.mark.parametrize("sizes", [[2, 3, 1], [2, 3, 2]])
+@pytest.mark.parametrize("spelling", SIGMOID_SPELLINGS)
+def test_user_spelled_sigmoid_with_bce_is_recognised_as_the_builtin(spelling, sizes):
+    """No name is special-cased: the fusion is found by simplifying the user's formula."""
+    builtin = derive.backprop(derive.mlp(sizes, activations=["tanh", "sigmoid"], loss="bce"))
+    for act in (spelling, custom_activation("mysig", spelling)):
+        net = derive.mlp(sizes, activations=["tanh", act], loss="bce")
+        assert net.layers[-1].activation.name != "sigmoid"
+        d = assert_matches_reference(net, points=2)
+        assert d.simplification == builtin.simplification == "dC/dz^2 = yhat - y"
+        step = _fused_step(d)
+        assert step.rule == "simplify" and "equals a - y" in step.check
+        assert "exact simplification" in step.check or "rational points" in step.check
+        assert step.rhs == _fused_step(builtin).rhs
+        assert list(d.gradients) == list(builtin.gradients)
+        assert [d.program.lookup()[s] for s in d.gradients["b2"]] == \
+            [builtin.program.lookup()[s] for s in builtin.gradients["b2"]]
+
+
+@pytest.mark.parametrize("act,loss,fused", [
+    ("x", "mse", True),                                   # a user's identity
+    ("(exp(x) - exp(-x))/(exp(x) + exp(-x))", "mse", False),   # a user's tanh
+    ("1/(1+exp(-x))", "mse", False),
+    ("1/(1+exp(-x))", "squared", False),
+    ("1/(1+exp(-x))", "cross_entropy", False),
+    ("x/(1+exp(-x))", "mse", False),
+    ("log(1+exp(x))", "mse", False),
+])
+def test_user_activations_are_fused_only_where_the_algebra_says_so(act, loss, fused):
+    net = derive.mlp([2, 3, 2], activations=["tanh", custom_activation("user", act)], loss=loss)
+    d = assert_matches_reference(net, points=1)
+    assert (d.simplification == "dC/dz^2 = yhat - y") is fused
+    if fused:
+        assert list(_fused_step(d).rhs) == [a - y for a, y in zip(net.layers[-1].a, net.y)]
+
+
+@pytest.mark.parametrize("act,loss,n,fused", [
+    ("softmax", "cross_entropy", 3, True), ("sigmoid", "bce", 2, True),
+    ("identity", "mse", 2, True), ("softmax", "mse", 3, False), ("tanh", "mse", 2, False),
+    ("sigmoid", "cross_entropy", 2, False),
+])
+def test_fusion_without_an_output_form_is_derived_in_z(monkeypatch, act, loss, n, fused):
+    """With no form of Φ' in Φ's outputs, ∂C/∂a · ∂Φ/∂ζ written out in ζ (the full Jacobian
+    for softmax) is tested for being a − y: the built-in fusions come out, the others not."""
+    monkeypatch.setattr(backprop_module, "_jacobian_in_outputs", lambda layer: None)
+    net = derive.mlp([2, 3, n], activations=["tanh", act], loss=loss)
+    d = assert_matches_reference(net, points=1)
+    assert (d.simplification == "dC/dz^2 = yhat - y") is fused
+    if fused:
+        step = _fused_step(d)
+        assert "written out in z" in step.check and "written out" in step.form
+        if loss == "cross_entropy":
+            assert "simplex" in step.check
+
+
+def test_user_cross_entropy_on_the_simplex_with_softmax_is_recognised():
+    ce = custom_loss("myce", "-y*log(yhat)", targets="simplex")
+    d = assert_matches_reference(derive.mlp([2, 3, 3], activations=["tanh", "softmax"], loss=ce))
+    assert d.simplification == "dC/dz^2 = yhat - y"
+
+
 @pytest.mark.parametrize("act,loss", [("tanh", "mse"), ("sigmoid", "mse"), ("relu", "mse"),
-                                      ("sigmoid", "squared"), ("identity", "l1")])
+                                      ("sigmoid", "squared"), ("identity", "l1"),
+                                      ("softplus", "mse"), ("leaky_relu", "mse")])
 def test_no_simplification_claimed_where_there_is_none(act, loss):
     d = derive.backprop(derive.mlp([2, 2, 1], activations=["tanh", act], loss=loss))
     assert d.simplification is None
+    assert all(s.lhs.kind != "dC/dz" or "recognised" not in s.form for s in d.steps)
 
 
 def test_squared_loss_with_identity_gives_twice_the_residual():
@@ -277,6 +417,77 @@ def test_steps_are_in_the_requested_layout(layout):
     assert first["df/dw"].rhs.shape == ((3, 2) if not transpose else (2, 3))  # seed 003: n_j × n_{j-1}
     assert first["df/db"].rhs.shape == (3, 3)
     assert d.derivative("W1").shape == ((2, 3) if not transpose else (3, 2))  # SPEC §3.1
+
+
+@pytest.mark.parametrize("conv", CONVENTIONS)
+def test_results_follow_the_networks_parameter_order(conv):
+    from derive.printing.text import derivation_dict, render_text
+
+    net = derive.mlp([2, 3, 2, 1], activation="tanh", loss="mse", convention=conv)
+    d = derive.backprop(net)
+    order = list(net.params())
+    assert order[:2] == ["W1", "b1"] or order == ["W1", "W2", "W3"]
+    assert list(d.gradients) == list(d.p_form) == order
+    rng = np.random.default_rng(0)
+    params = {name: rng.normal(size=shape) for name, shape in net.param_shapes().items()}
+    assert list(d.evaluate(params, rng.normal(size=(2, 3)), rng.normal(size=(1, 3)))) == order
+    assert list(json.loads(json.dumps(derivation_dict(d)))["gradients"]) == order
+    text = render_text(d)
+    printed = [line.split()[0][len("grad_"):] for line in text.splitlines()
+               if line.startswith("  grad_")]
+    assert printed == order
+
+
+#: (kind, numerator form, denominator form) of the backward steps of layer 2 of 2-3-2-1.
+LAYOUT_FORMS = [
+    ("df/da", "df^2/da^1 = dPhi^2/dz^2 . dpsi^2/da^1", "df^2/da^1 = dpsi^2/da^1 . dPhi^2/dz^2"),
+    ("df/dw", "df^2/dw_k^2 = dPhi^2/dz^2 . dpsi^2/dw_k^2",
+     "df^2/dw_k^2 = dpsi^2/dw_k^2 . dPhi^2/dz^2"),
+    ("df/db", "df^2/db^2 = dPhi^2/dz^2 . dpsi^2/db^2", "df^2/db^2 = dpsi^2/db^2 . dPhi^2/dz^2"),
+    ("dE/dw", "dE/dw_k^2 = P^3 . df^2/dw_k^2", "dE/dw_k^2 = df^2/dw_k^2 . P^3"),
+    ("dE/db", "dE/db^2 = P^3 . df^2/db^2", "dE/db^2 = df^2/db^2 . P^3"),
+    ("P", "P^2 = P^3 . df^2/da^1", "P^2 = df^2/da^1 . P^3"),
+]
+
+
+@pytest.mark.parametrize("kind,numerator,denominator", LAYOUT_FORMS)
+def test_step_forms_follow_the_layout(kind, numerator, denominator):
+    net = derive.mlp([2, 3, 2, 1], activation="tanh", loss="mse")
+    for layout, form in (("numerator", numerator), ("denominator", denominator)):
+        d = derive.backprop(net, layout=layout)
+        forms = {s.form for s in d.steps if s.lhs.kind == kind and s.lhs.layer == 2}
+        assert forms == {form}, layout
+
+
+@pytest.mark.parametrize("conv", CONVENTIONS)
+def test_denominator_forms_agree_with_the_values_they_label(conv):
+    """In each layout, the product the form names, of the values of the steps it names, is the
+    value of the step: denominator values are transposes, so their product is reversed."""
+    net = derive.mlp([2, 3, 2, 1], activations=["tanh", "sigmoid", "identity"], loss="mse",
+                     convention=conv)
+    for layout in ("numerator", "denominator"):
+        d = derive.backprop(net, layout=layout)
+        values = {}
+        for step in d.steps:
+            values[(step.lhs.kind, step.lhs.layer, step.lhs.index)] = step.rhs
+        for step in d.steps:
+            if step.lhs.kind not in ("dE/dw", "dE/db", "P") or step.rule == "recursion_start":
+                continue
+            j, k = step.lhs.layer, step.lhs.index
+            jacobian = values[("df/dw", j, k) if step.lhs.kind == "dE/dw"
+                              else ("df/db", j, None) if step.lhs.kind == "dE/db"
+                              else ("df/da", j, None)]
+            signal = values[("P", j + 1, None)]
+            P_symbols = sp.Matrix(signal.shape[0], signal.shape[1],
+                                  [sp.Symbol(f"P{j + 1}_{i + 1}", real=True)
+                                   for i in range(len(signal))])
+            if layout == "numerator":
+                assert step.form.split(" = ")[1].startswith("P^")
+                assert step.rhs == P_symbols * jacobian
+            else:
+                assert step.form.split(" = ")[1].endswith(f"P^{j + 1}")
+                assert (step.rhs - jacobian * P_symbols).applyfunc(sp.expand) == \
+                    sp.zeros(*step.rhs.shape)
 
 
 def test_seed_003_per_neuron_jacobian_has_one_nonzero_row():
