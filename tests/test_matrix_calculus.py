@@ -603,3 +603,112 @@ def test_variable_not_in_expression_gives_zero_with_a_note():
     assert any("does not depend on W" in note for note in result.notes)
     assert _evaluate(result, {"W": np.ones((2, 3)), "v": np.ones((3, 1)),
                               "A": np.eye(3)}).shape == (3, 2)
+
+
+# --- results collected as a textbook writes them ----------------------------------------------
+
+def _softmax(z):
+    exp = np.exp(z - z.max(axis=0))
+    return exp / exp.sum(axis=0)
+
+
+def test_sympy_residual_norm_collects_into_one_term():
+    """½ rᵀr with r = f.(W a + b) − y built in SymPy: its rᵀ holds f.(aᵀWᵀ + bᵀ), written
+    f.(W a + b)ᵀ, so the two halves of the gradient are equal and add up to one term."""
+    W, a = sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("a", n, 1)
+    b, y = sp.MatrixSymbol("b", m, 1), sp.MatrixSymbol("y", m, 1)
+    t = sp.Symbol("t")
+    logistic = sp.Lambda(t, 1 / (1 + sp.exp(-t)))
+    z = W * a + b
+    r = z.applyfunc(logistic) - y
+    loss = sp.Rational(1, 2) * (r.T * r)
+    from derive.calculus.matrix_nodes import hadamard_of
+    delta = hadamard_of(elementwise(logistic, z) - y,
+                        elementwise(sp.Lambda(t, sp.diff(logistic.expr, t)), z))
+    result = derive.jacobian(loss, W, layout="denominator")
+    assert result.expr == delta * a.T
+    assert derive.jacobian(loss, W, layout="numerator").expr == sp.MatMul(a, sp.Transpose(delta))
+    assert "W^{T}" not in result.latex
+    _check_against_fd(loss, "W", LAYER,
+                      lambda e: 0.5 * np.sum((_sigmoid(e["W"] @ e["a"] + e["b"]) - e["y"]) ** 2))
+
+
+def test_entrywise_function_of_a_transpose_is_the_transpose_of_the_function():
+    """One orientation: tanh(Xᵀ) is tanh(X)ᵀ, so ∇_X ‖tanh(Xᵀ) − Y‖² has the shape of X
+    without a transpose around it."""
+    shapes = {"X": ("m", "n"), "Y": ("n", "m")}
+    result = derive.jacobian(r"\|\tanh(X^T) - Y\|_F^2", "X", shapes=shapes, layout="denominator")
+    assert result.latex == (r"2 \left(\tanh'\left(X\right) \odot \left(\tanh\left(X\right) - "
+                            r"Y^{T}\right)\right)")
+    _check_against_fd(r"\|\tanh(X^T) - Y\|_F^2", "X", shapes,
+                      lambda e: np.sum((np.tanh(e["X"].T) - e["Y"]) ** 2))
+
+
+def test_a_vector_times_its_reciprocal_counts_its_entries():
+    """sᵀ (1/s) = 1ᵀ1 = m: ∇_W 1ᵀ log softmax(W x) = (1 − m s) xᵀ."""
+    text = r"\mathbf{1}^T\log\operatorname{softmax}(W x)"
+    result = derive.jacobian(text, "W", shapes={"W": ("m", "n"), "x": ("n", 1)},
+                             layout="denominator")
+    assert result.latex == (r"\left(\mathbf{1} - m \operatorname{softmax}\left(W x\right)\right) "
+                            r"x^{T}")
+    # integer sizes: the count is a number in the NumPy code
+    _check_against_fd(text, "W", {"W": (2, 3), "x": (3, 1)},
+                      lambda e: np.sum(np.log(_softmax(e["W"] @ e["x"]))))
+
+
+def test_reciprocal_after_a_product_and_like_entrywise_terms():
+    """xᵀAᵀ (1/(A x)) = k whichever side the product is on, and −(1/u) + 1/u = 0."""
+    A, x, t = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("x", 3, 1), sp.Symbol("t")
+    u = A * x
+    count = u.T * u.applyfunc(sp.Lambda(t, 1 / t))
+    assert derive.jacobian(count, x).expr == sp.ZeroMatrix(1, 3)
+    result = derive.jacobian(count * (x.T * x), x, layout="denominator")
+    assert result.expr == 6 * x
+    _check_against_fd(count * (x.T * x), "x", {"A": (3, 3), "x": (3, 1)},
+                      lambda e: np.sum((e["A"] @ e["x"]) / (e["A"] @ e["x"]))
+                      * np.sum(e["x"] ** 2), invertible=("A",))
+
+
+def test_columns_of_a_softmax_sum_to_one():
+    """1ᵀ softmax(z) = 1: its gradient is 0, and sᵀ(log s + 1) loses its constant."""
+    result = derive.jacobian(r"\mathbf{1}^T\operatorname{softmax}(x)", "x",
+                             shapes={"x": ("n", 1)})
+    assert result.expr == sp.ZeroMatrix(1, n) and result.shape == (1, n)
+    _check_against_fd(r"\mathbf{1}^T\operatorname{softmax}(W x)", "W",
+                      {"W": ("m", "n"), "x": ("n", 1)},
+                      lambda e: np.sum(_softmax(e["W"] @ e["x"])))
+    text = r"\operatorname{softmax}(x)^T \log \operatorname{softmax}(x)"
+    entropy = derive.jacobian(text, "x", shapes={"x": ("n", 1)}, layout="denominator")
+    assert entropy.latex == (r"\log\left(\operatorname{softmax}\left(x\right)\right) \odot "
+                             r"\operatorname{softmax}\left(x\right) - \left(\operatorname{softmax}"
+                             r"\left(x\right)^{T} \log\left(\operatorname{softmax}\left(x\right)"
+                             r"\right)\right) \operatorname{softmax}\left(x\right)")
+    _check_against_fd(text, "x", {"x": ("n", 1)},
+                      lambda e: np.sum(_softmax(e["x"]) * np.log(_softmax(e["x"]))))
+
+
+def test_common_entrywise_factor_of_a_sum():
+    """(A u) ⊙ v + (Aᵀ u) ⊙ v = ((A + Aᵀ) u) ⊙ v for u = x ⊙ v."""
+    shapes = {"x": ("n", 1), "v": ("n", 1), "A": ("n", "n")}
+    text = r"(x \odot v)^T A (x \odot v)"
+    result = derive.jacobian(text, "x", shapes=shapes, layout="denominator")
+    assert result.latex == (r"\left(\left(A + A^{T}\right) \left(v \odot x\right)\right) "
+                            r"\odot v")
+    assert derive.jacobian(text, "x", shapes=shapes, symmetric=["A"],
+                           layout="denominator").latex == \
+        r"2 \left(\left(A \left(v \odot x\right)\right) \odot v\right)"
+    _check_against_fd(text, "x", shapes,
+                      lambda e: (e["x"] * e["v"]).T @ e["A"] @ (e["x"] * e["v"]))
+
+
+def test_an_entrywise_function_of_a_row_is_written_of_a_column():
+    """exp.(tanh(A x)ᵀ A) (SymPy's own orientation) is exp.(Aᵀ tanh(A x))ᵀ: vectors are columns,
+    and the transposes around it cancel."""
+    A, x, c = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("c", n, 1)
+    expr = ((A * x).applyfunc(sp.tanh).T * A).applyfunc(sp.exp) * c
+    result = derive.jacobian(expr, x, layout="denominator")
+    assert result.latex == (r"A^{T} \left(\left(A \left(e^{\left(A^{T} \tanh\left(A x\right)"
+                            r"\right)} \odot c\right)\right) \odot \left(1 - \tanh^{2}\left(A x"
+                            r"\right)\right)\right)")
+    _check_against_fd(expr, "x", {"A": ("n", "n"), "x": ("n", 1), "c": ("n", 1)},
+                      lambda e: np.exp(np.tanh(e["A"] @ e["x"]).T @ e["A"]) @ e["c"])

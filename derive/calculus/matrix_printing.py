@@ -246,6 +246,8 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
         return identifier(expr.name)
 
     def _print_Symbol(self, expr):
+        if expr in self.dims:                    # a size inside a coefficient: m → W.shape[0]
+            return self.dims[expr]
         return identifier(expr.name)
 
     def _wrap(self, expr):

@@ -13,9 +13,10 @@ differential identities of Magnus–Neudecker written in their adjoint form, e.g
 
 :data:`RULES` is the table (node class → (rule name, function)); :func:`backpropagate` walks an
 expression with it.  :func:`tidy` brings a result into the form a textbook prints (transposes
-pushed to the leaves, symmetric matrices used, like terms collected, common factors pulled out,
-diag(v) u written v ⊙ u) and :func:`linear_part` reads M off an expression M g that is linear
-in a column g (how a Jacobian is read off a VJP).
+pushed to the leaves, entrywise nodes in one orientation, symmetric matrices used, like terms
+collected, common factors pulled out, vᵀ(1/v) = k and 1ᵀ softmax(z) = 1 used, diag(v) u written
+v ⊙ u) and :func:`linear_part` reads M off an expression M g that is linear in a column g
+(how a Jacobian is read off a VJP).
 
 Every rule and identity applied is recorded as a :class:`Step` ``(rule, before, after)``.  For a
 chain-rule step ``before`` is the sub-expression differentiated through and ``after`` the
@@ -28,6 +29,7 @@ right of a factor in a product; ``c`` a scalar coefficient.
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import Callable, NamedTuple
 
 import sympy as sp
@@ -151,6 +153,41 @@ def transpose(expr, symmetric=frozenset(), entrywise=False):
 
 def _count_transposes(expr) -> int:
     return sum(1 for node in sp.preorder_traversal(expr) if isinstance(node, sp.Transpose))
+
+
+def _printed_transposes(expr) -> int:
+    """The transposes a reader sees: Transpose nodes and rows of ones 1ᵀ (X Wᵀ + 1 bᵀ has two,
+    as many as W Xᵀ + b 1ᵀ)."""
+    return sum(1 for node in sp.preorder_traversal(expr)
+               if isinstance(node, sp.Transpose)
+               or (isinstance(node, sp.OneMatrix) and node.shape[0] == 1 and node.shape[1] != 1))
+
+
+@lru_cache(maxsize=4096)
+def _canonical_orientation(expr, symmetric):
+    """``expr`` itself, or Fᵀ when the entrywise node ``expr`` = Fᵀ and F shows fewer
+    transposes, or as many and ``expr`` is a row (see :meth:`_Tidier.orient`)."""
+    if not isinstance(expr, (ElementwiseApplyFunction, sp.HadamardProduct, sp.HadamardPower)):
+        return expr
+    count = _printed_transposes(expr)
+    if count == 0:
+        return expr
+    flipped = _flip_entrywise(expr, symmetric)
+    flipped_count = _printed_transposes(flipped)
+    row = is_row(expr) and not is_column(expr)
+    if flipped_count > count or (flipped_count == count and not row):
+        return expr
+    return sp.Transpose(flipped)
+
+
+def _flip_entrywise(expr, symmetric=frozenset()):
+    """The entrywise node E with E = Fᵀ, F returned: Φ(Z) → Φ(Zᵀ), A ⊙ B → Aᵀ ⊙ Bᵀ,
+    A^∘k → (Aᵀ)^∘k (transposes pushed down as :func:`transpose` does)."""
+    if isinstance(expr, ElementwiseApplyFunction):
+        return elementwise(expr.function, transpose(expr.expr, symmetric))
+    if isinstance(expr, sp.HadamardPower):
+        return sp.HadamardPower(transpose(expr.base, symmetric), expr.exp)
+    return hadamard_of(*[transpose(t, symmetric) for t in expr.args])
 
 
 def hadamard(*args):
@@ -487,9 +524,13 @@ def _walk(node, G, wrt, steps, out):
 def tidy(expr, symmetric=frozenset(), steps: list | None = None, hadamard_form: bool = True):
     """The textbook form of ``expr`` (equal to it).
 
-    Transposes are pushed to the leaves (and dropped on symmetric matrices), like terms are
-    collected, common leading/trailing factors of a sum pulled out (A v + Aᵀ v → (A + Aᵀ) v), and,
-    when ``hadamard_form``, diag(u) w (w a column) is written u ⊙ w.
+    Transposes are pushed to the leaves (and dropped on symmetric matrices), except that an
+    entrywise node keeps one orientation, Φ(Zᵀ) = Φ(Z)ᵀ and Aᵀ ⊙ Bᵀ = (A ⊙ B)ᵀ, so that equal
+    terms look equal; like terms are collected (also entrywise functions of one argument,
+    −1/z + 1/z = 0), common leading/trailing factors of a sum pulled out (A v + Aᵀ v → (A + Aᵀ) v),
+    and common Hadamard factors too (P ⊙ v + Q ⊙ v → (P + Q) ⊙ v); inner products that are
+    sums of entries simplify (vᵀ(1/v) = k for k entries, 1ᵀ softmax(z) = 1); and, when
+    ``hadamard_form``, diag(u) w (w a column) is written u ⊙ w.
     """
     steps = steps if steps is not None else []
     return _Tidier(frozenset(symmetric), steps, hadamard_form).run(expr)
@@ -516,7 +557,7 @@ class _Tidier:
         if method is not None:
             return method(expr)
         if isinstance(expr, ElementwiseApplyFunction):
-            return elementwise(expr.function, self.visit(expr.expr))
+            return self.orient(elementwise(expr.function, self.visit(expr.expr)))
         args = [self.visit(a) for a in expr.args]
         if is_matrix(expr):
             return expr.func(*args)
@@ -557,6 +598,8 @@ class _Tidier:
         coeff = self.visit(coeff) if isinstance(coeff, sp.Basic) else coeff
         result = mm(coeff, *factors)
         if isinstance(result, sp.MatMul):
+            result = self._softmax_sums(result)
+        if isinstance(result, sp.MatMul):
             result = self._row_into_hadamard(result)
         if isinstance(result, sp.MatMul):
             result = self._trailing_scalar(result)
@@ -565,22 +608,51 @@ class _Tidier:
         return result
 
     def _row_into_hadamard(self, product):
-        """aᵀ (b ⊙ c) = (a ⊙ b)ᵀ c when a ⊙ b simplifies (sᵀ (y ⊙ 1/s) = 1ᵀ y)."""
+        """aᵀ (b ⊙ c) = (a ⊙ b)ᵀ c when a ⊙ b simplifies (sᵀ (y ⊙ 1/s) = 1ᵀ y); with no c,
+        aᵀ b = 1ᵀ (a ⊙ b), and 1ᵀ1 = k for k entries (sᵀ (1/s) = k, xᵀAᵀ (1/(A x)) = k)."""
+        coeff, factors = product.as_coeff_matrices()
+        for start, stop, a, column in _inner_products(factors):
+            parts = column.args if isinstance(column, sp.HadamardProduct) else (column,)
+            for j, part in enumerate(parts):
+                merged, extra = merge_entrywise([a, part])
+                if len(merged) >= 2:
+                    continue
+                rest = parts[:j] + parts[j + 1:]
+                left, right = factors[:start], factors[stop:]
+                if merged or rest:
+                    ones = merged[0] if merged else sp.OneMatrix(*a.shape)
+                    inner_column = hadamard(*rest) if rest else sp.OneMatrix(*a.shape)
+                    new = mm(coeff, *extra, *left, transpose(ones), inner_column, *right)
+                    rule = "aᵀ (b ⊙ c) = (a ⊙ b)ᵀ c"
+                else:
+                    # a ⊙ b is a constant c: aᵀ b = c 1ᵀ1 = c k
+                    new = mm(coeff, *extra, a.shape[0], *left, *right,
+                             *([] if left or right else [sp.OneMatrix(1, 1)]))
+                    rule = "aᵀ b = 1ᵀ (a ⊙ b), 1ᵀ1 = k (k entries)"
+                self.steps.append(Step(rule, product, new))
+                return new
+        return product
+
+    def _softmax_sums(self, product):
+        """1ᵀ S = 1ᵀ and Sᵀ 1 = 1 for S = softmax(Z): every column of a softmax sums to 1
+        (1ᵀ softmax(z) = 1)."""
         coeff, factors = product.as_coeff_matrices()
         for i in range(len(factors) - 1):
-            row, nxt = factors[i], factors[i + 1]
-            if not (isinstance(row, sp.Transpose) and is_column(row.arg)
-                    and isinstance(nxt, sp.HadamardProduct) and is_column(nxt)):
+            left, right = factors[i], factors[i + 1]
+            if isinstance(left, sp.OneMatrix) and is_row(left) and isinstance(right, Softmax):
+                ones = sp.OneMatrix(1, right.shape[1])
+            elif (isinstance(left, sp.Transpose) and isinstance(left.arg, Softmax)
+                  and isinstance(right, sp.OneMatrix) and is_column(right)):
+                ones = sp.OneMatrix(left.shape[0], 1)
+            else:
                 continue
-            for j, part in enumerate(nxt.args):
-                merged, extra = merge_entrywise([row.arg, part])
-                if len(merged) < 2:
-                    rest = nxt.args[:j] + nxt.args[j + 1:]
-                    ones = [sp.OneMatrix(*row.arg.shape)] if not merged else merged
-                    new = mm(coeff, *extra, *factors[:i], transpose(ones[0]),
-                             hadamard(*rest), *factors[i + 2:])
-                    self.steps.append(Step("aᵀ (b ⊙ c) = (a ⊙ b)ᵀ c", product, new))
-                    return new
+            outside = [*factors[:i], *factors[i + 2:]]
+            if is_one_by_one(ones) and outside:
+                new = mm(coeff, *outside)            # the 1×1 sum is the number 1
+            else:
+                new = mm(coeff, *factors[:i], ones, *factors[i + 2:])
+            self.steps.append(Step("1ᵀ softmax(Z) = 1ᵀ (each column sums to 1)", product, new))
+            return new
         return product
 
     def _trailing_scalar(self, product):
@@ -619,6 +691,21 @@ class _Tidier:
         summed = madd(*terms)
         if not isinstance(summed, sp.MatAdd):
             return summed
+        like = add_entrywise_terms(list(summed.args))
+        if like != summed:
+            self.steps.append(Step("like terms: c Φ(Z) + d Ψ(Z) = (c Φ + d Ψ)(Z)", summed, like))
+            if not isinstance(like, sp.MatAdd):
+                return like
+            summed = like
+        by_hadamard = summed
+        if sum(isinstance(_split(t)[1][-1], sp.HadamardProduct) for t in summed.args) >= 2:
+            by_hadamard = collect_hadamard_factors(list(summed.args))
+        if by_hadamard != summed:
+            self.steps.append(Step("common entrywise factor: A ⊙ C + B ⊙ C = (A + B) ⊙ C",
+                                   summed, by_hadamard))
+            if not isinstance(by_hadamard, sp.MatAdd):
+                return self.entrywise(by_hadamard)
+            summed = by_hadamard
         collected = collect_factors(list(summed.args))
         if collected != summed:
             self.steps.append(Step("collect common factors: A C + B C = (A + B) C", summed,
@@ -629,7 +716,22 @@ class _Tidier:
         return self.entrywise(factored)
 
     def visit_HadamardProduct(self, expr):
-        return self.entrywise(hadamard(*[self.visit(a) for a in expr.args]))
+        return self.orient(self.entrywise(hadamard(*[self.visit(a) for a in expr.args])))
+
+    def visit_HadamardPower(self, expr):
+        return self.orient(sp.HadamardPower(self.visit(expr.base), expr.exp))
+
+    def orient(self, expr):
+        """An entrywise node in its one canonical orientation, so that equal terms look equal:
+        Φ(Zᵀ) = Φ(Z)ᵀ and Aᵀ ⊙ Bᵀ = (A ⊙ B)ᵀ whenever that leaves fewer transposes inside
+        (σ(aᵀWᵀ + bᵀ) = σ(W a + b)ᵀ, σ(Xᵀ) = σ(X)ᵀ), or as many and the node is a row (vectors
+        are columns: exp(xᵀA) = exp(Aᵀx)ᵀ); never the other way."""
+        result = _canonical_orientation(expr, self.symmetric)
+        if result == expr:
+            return expr
+        self.steps.append(Step("Φ(Zᵀ) = Φ(Z)ᵀ, Aᵀ ⊙ Bᵀ = (A ⊙ B)ᵀ (entrywise operations commute "
+                               "with ᵀ)", expr, result))
+        return result
 
     def entrywise(self, expr):
         simpler = simplify_entrywise(expr)
@@ -643,6 +745,28 @@ class _Tidier:
 
     def visit_MatPow(self, expr):
         return sp.MatPow(self.visit(expr.base), expr.exp).doit(deep=False)
+
+
+_ENTRYWISE_NODES = (ElementwiseApplyFunction, sp.HadamardProduct, sp.HadamardPower)
+
+
+def _inner_products(factors):
+    """The inner products aᵀ b inside a product of ``factors``, as (start, stop, a, b) with
+    factors[start:stop] = aᵀ b and one side a single factor: aᵀ then a column factor or the
+    column the remaining factors make; an entrywise column after the row the factors from a
+    row onwards make (xᵀAᵀ Φ(A x): a = A x)."""
+    for i, factor in enumerate(factors[:-1]):
+        if isinstance(factor, sp.Transpose) and is_column(factor.arg):
+            if is_column(factors[i + 1]):
+                yield i, i + 2, factor.arg, factors[i + 1]
+            elif i + 2 < len(factors) and is_column(factors[-1]):
+                yield i, len(factors), factor.arg, mm(*factors[i + 1:])
+    for k, factor in enumerate(factors):
+        if k < 2 or not (isinstance(factor, _ENTRYWISE_NODES) and is_column(factor)):
+            continue
+        start = next((j for j in range(k) if is_row(factors[j])), None)
+        if start is not None and k - start >= 2:
+            yield start, k + 1, transpose(mm(*factors[start:k])), factor
 
 
 def _split(term):
@@ -686,6 +810,81 @@ def collect_factors(terms: list):
         product = mm(inside, best) if side == -1 else mm(best, inside)
         return madd(product, *([collect_factors(others)] if others else []))
     return madd(*terms)
+
+
+def add_entrywise_terms(terms: list):
+    """Σ terms with the entrywise functions of one argument added up when their sum simplifies
+    (something cancels): −(1/z) + 1/z = 0, (2/z) + 1/z = 3/z.  Terms that are not entrywise
+    functions are kept as they are."""
+    groups: dict = {}
+    for index, term in enumerate(terms):
+        coeff, factors = _split(term)
+        if len(factors) != 1 or not isinstance(factors[0], (ElementwiseApplyFunction,
+                                                            sp.HadamardPower)):
+            continue
+        if coeff.has(_ENTRY) or not coeff.is_number:
+            continue
+        argument, body = _as_entrywise(factors[0])
+        groups.setdefault(argument, []).append((index, coeff * body))
+    replaced: dict = {}
+    for argument, members in groups.items():
+        if len(members) < 2:
+            continue
+        total = sp.Add(*[body for _, body in members])
+        if sp.count_ops(total) >= sum(sp.count_ops(body) for _, body in members):
+            continue
+        indices = [index for index, _ in members]
+        if total == 0:
+            value = None
+        elif not total.has(_ENTRY):
+            value = mm(total, sp.OneMatrix(*argument.shape))
+        elif total == _ENTRY:
+            value = argument
+        else:
+            value = elementwise(sp.Lambda(_ENTRY, total), argument)
+        replaced[indices[0]] = value
+        replaced.update({index: None for index in indices[1:]})
+    if not replaced:
+        return madd(*terms)
+    kept = [replaced[i] if i in replaced else term for i, term in enumerate(terms)]
+    kept = [term for term in kept if term is not None]
+    return madd(*kept) if kept else sp.ZeroMatrix(*terms[0].shape)
+
+
+def collect_hadamard_factors(terms: list):
+    """Σ terms with the most frequent common Hadamard factor pulled out, the rest of each such
+    term summed with :func:`collect_factors`:
+    (A u) ⊙ v + (Aᵀ u) ⊙ v = ((A + Aᵀ) u) ⊙ v, c σ'(z) ⊙ a + σ'(z) ⊙ b = σ'(z) ⊙ (c a + b).
+    """
+    if len(terms) < 2:
+        return madd(*terms)
+    parts = []
+    for term in terms:
+        coeff, factors = _split(term)
+        matrix = factors[0] if len(factors) == 1 else None
+        parts.append((coeff, list(matrix.args) if isinstance(matrix, sp.HadamardProduct)
+                      else None))
+    counts: Counter = Counter()
+    for _, factors in parts:
+        for factor in dict.fromkeys(factors or ()):
+            counts[factor] += 1
+    candidates = [k for k, n in counts.items() if n >= 2]
+    if not candidates:
+        return madd(*terms)
+    best = sorted(candidates, key=lambda k: (-counts[k], sp.default_sort_key(k)))[0]
+    grouped, others = [], []
+    for term, (coeff, factors) in zip(terms, parts):
+        if factors is not None and best in factors:
+            rest = list(factors)
+            rest.remove(best)
+            grouped.append(mm(coeff, hadamard(*rest)))
+        else:
+            others.append(term)
+    inside = collect_hadamard_factors(grouped)
+    if isinstance(inside, sp.MatAdd):
+        inside = pull_common_coefficient(collect_factors(list(inside.args)))
+    product = hadamard(best, inside)
+    return madd(product, *([collect_hadamard_factors(others)] if others else []))
 
 
 def _scalar_factors(coeff) -> tuple:
@@ -844,5 +1043,5 @@ def _linear_scalar(expr, g, steps):
 
 
 __all__ = ["Step", "RULES", "NoClosedForm", "backpropagate", "tidy", "linear_part", "mm", "madd",
-           "transpose", "hadamard", "inner", "collect_factors", "pull_common_coefficient",
-           "rule_for", "zero_like"]
+           "transpose", "hadamard", "inner", "add_entrywise_terms", "collect_factors",
+           "collect_hadamard_factors", "pull_common_coefficient", "rule_for", "zero_like"]
