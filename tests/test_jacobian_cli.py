@@ -157,6 +157,8 @@ BAD_INPUT = [
     (("v^T A v", "--wrt", "v", "--shape", "v=n x m x p"), "cannot read shape"),
     (("v^T A v", "--wrt", "v", "--symmetric", "v"), "v is declared symmetric but is not"),
     (("x^T x", "--wrt", "2 x"), "cannot read the variable"),
+    (("Order(A, x)", "--wrt", "x"), "cannot differentiate 'Order(A, x)' by x: SymPy says"),
+    (("prod(x.T*x)", "--wrt", "x"), "cannot differentiate 'prod(x.T*x)' by x: SymPy says"),
 ]
 
 

@@ -87,9 +87,15 @@ RENDERINGS = {
 
 
 def run(args) -> int:
-    result = matrix_jacobian(args.expr, args.wrt, layout=args.layout, shapes=_shapes(args.shape),
-                             scalars=_split_names(args.scalar),
-                             symmetric=_split_names(args.symmetric), vec=args.vec)
+    try:
+        result = matrix_jacobian(args.expr, args.wrt, layout=args.layout,
+                                 shapes=_shapes(args.shape), scalars=_split_names(args.scalar),
+                                 symmetric=_split_names(args.symmetric), vec=args.vec)
+    except (TypeError, ValueError, NotImplementedError, AttributeError) as exc:
+        # SymPy's own error on a function it cannot take a matrix in (Order, prod, …): the
+        # expression is the cause, so it is bad input, not a crash.
+        raise BadInput(f"cannot differentiate {args.expr!r} by {args.wrt}: SymPy says "
+                       f"{type(exc).__name__}: {exc}", "EXPR") from None
     fmt = "json" if args.json else args.format
     text = RENDERINGS[fmt](result)
     if fmt != "json":
