@@ -12,9 +12,8 @@ Networks (rows convention, relu hidden layers): 2-3-1 with sigmoid + bce (N = 32
 784-256-128-10 and 784-1024-1024-10 with softmax + cross-entropy (N = 128 and N = 256).
 
 The module is generated from ``derive.matrix_network(sizes, ...)``, the matrix-form network the
-generator works from.  ``derive.mlp(sizes, ...)`` gives the same source byte for byte, but first
-builds every entry's SymPy expression (about 80 s at 784-1024-1024-10), which code generation
-never reads.
+generator works from (``derive.mlp`` builds one SymPy symbol per weight and refuses networks
+of more than 50,000 parameters; code generation never reads those symbols).
 
 First the three gradients are compared (max |difference| over every entry) and the hand-written
 pass is checked against central differences along random directions (``verify``), so that every
