@@ -384,7 +384,7 @@ def check_sizes(sizes, where: str | None = None) -> list[int]:
     for n in sizes:
         if n < 1:
             raise BadInput(f"size {n} is < 1 (sizes {sizes})", where)
-    count = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
+    count = parameter_count(sizes)
     if count > MAX_CONCRETE_PARAMETERS:
         raise BadInput(
             f"sizes {'-'.join(map(str, sizes))} have {count:,} weights and biases; the concrete "
@@ -392,6 +392,15 @@ def check_sizes(sizes, where: str | None = None) -> list[int]:
             f"{MAX_CONCRETE_PARAMETERS:,}: use the matrix form (--form matrix, or form = "
             "\"matrix\" in [output]), which builds no per-entry symbols", where)
     return sizes
+
+
+def parameter_count(sizes) -> int:
+    """Weights and biases of a dense network of integer ``sizes`` (every convention alike).
+
+    >>> parameter_count([2, 3, 1])
+    13
+    """
+    return sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
 
 
 def _plain(value):

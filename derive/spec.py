@@ -38,7 +38,7 @@ from .calculus.result import LAYOUTS
 from .errors import BadInput
 from .losses import custom as custom_loss
 from .network import (CONVENTIONS, REDUCTIONS, Network, check_pairing, check_sizes, mlp,
-                      resolve_activations, resolve_loss)
+                      parameter_count, resolve_activations, resolve_loss)
 from .notation import get_profile
 
 _KEYS = {
@@ -237,7 +237,7 @@ def _check_checkable(sizes, where: str) -> None:
     """Refuse integer sizes too large for the numeric check of the matrix form."""
     if not sizes or not all(isinstance(n, int) for n in sizes):
         return
-    count = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
+    count = parameter_count(sizes)
     if count > MAX_CHECKED_PARAMETERS:
         raise BadInput(f"sizes {'-'.join(map(str, sizes))} have {count:,} weights and biases; "
                        "the matrix form is checked numerically at integer sizes and allows at "
