@@ -1,7 +1,9 @@
 r"""Differentiate a matrix expression in closed form, with symbolic or concrete sizes.
 
 EXPR is LaTeX (v^T A v, \sigma(W x + b), \frac{1}{2}\|X w - y\|^2, \log\det X,
-\operatorname{tr}(A^T B)) or SymPy syntax (v.T*A*v, (A*x + b).applyfunc(tanh), log(det(X))).
+\operatorname{tr}(A^T B)) or SymPy syntax (v.T*A*v, (A*x + b).applyfunc(tanh), log(det(X)),
+Rational(1, 2)*x.T*Identity(n)*x): names of `from sympy import *`, read without eval (dunders,
+lambdas and functions that print, plot, open files or evaluate text are refused).
 
 Shapes: --shape NAME=RxC with integers or size names: A=3x3, W=m,n (a comma when a size name
 contains an x), v=n (a column n×1), r=1xn (a row).  An undeclared name starting with a lowercase
