@@ -33,8 +33,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("spec", metavar="SPEC.toml", help="a TOML file with a [graph] table")
     parser.add_argument("--layout", choices=LAYOUTS, default="numerator",
                         help="layout of every derivative step (default: numerator)")
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON document (steps with rules, gradients)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text: the steps and gradients (default); latex: the derivation "
+                             "as LaTeX; sympy: each gradient as a SymPy expression; numpy: "
+                             "each gradient as one NumPy expression of the inputs and "
+                             "parameters (arrays indexed W[i, j], in the variable's shape); "
+                             "json: one JSON document")
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.add_argument("--explicit", action="store_true",
                         help="write gradients in inputs and parameters only (default: over the "
                              "node values too, as backprop code computes them)")
@@ -43,10 +48,47 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     derivation = derive_graph(load_graph(args.spec), layout=args.layout)
-    text = (render_json(derivation) if args.json
-            else render_text(derivation, explicit=args.explicit))
+    fmt = "json" if args.json else args.format
+    if fmt == "text":
+        text = render_text(derivation, explicit=args.explicit)
+    else:
+        text = RENDERINGS[fmt](derivation)
     write_output(text, args.output, args.force)
     return EXIT_OK
+
+
+def render_sympy(d: GraphDerivation) -> str:
+    """``grad_v J = <SymPy expression>`` for every parameter and input, in inputs and
+    parameters only (a Matrix in the variable's shape)."""
+    return "".join(f"grad_{name} = {one_line(d.gradient(name, explicit=True))}\n"
+                   for name in d.leaves())
+
+
+def render_numpy(d: GraphDerivation) -> str:
+    """``grad_v = <one NumPy expression>`` for every parameter and input: entries of a vector
+    or matrix read as ``W[i, j]`` (2-D arrays, vectors n×1), the value in the variable's shape."""
+    from ..printing.numpy_printer import NumpyCodePrinter
+
+    entries = {}
+    for name in d.leaves():
+        variable = d.variables[name]
+        rows = variable.shape[0]
+        for position, entry in enumerate(variable.entries):
+            code = name if variable.kind == "scalar" else \
+                f"{name}[{position % rows}, {position // rows}]"
+            entries[entry] = sp.Symbol(code)
+    printer = NumpyCodePrinter()
+    lines = []
+    for name in d.leaves():
+        value = d.gradient(name, explicit=True).xreplace(entries)
+        if isinstance(value, sp.MatrixBase):
+            rows = ", ".join("[" + ", ".join(printer.doprint(e) for e in value.row(i)) + "]"
+                             for i in range(value.rows))
+            code = f"np.array([{rows}])"
+        else:
+            code = printer.doprint(value)
+        lines.append(f"grad_{name} = {code}")
+    return "\n".join(lines) + "\n"
 
 
 def one_line(value: sp.Basic) -> str:
@@ -71,6 +113,10 @@ def render_text(d: GraphDerivation, explicit: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_latex(d: GraphDerivation) -> str:
+    return d.to_latex()
+
+
 def render_json(d: GraphDerivation) -> str:
     """One JSON document: steps (with rules), gradients explicit and over node values."""
     steps = []
@@ -92,3 +138,8 @@ def render_json(d: GraphDerivation) -> str:
                                  for name in d.leaves()},
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+FORMATS = ("text", "latex", "sympy", "numpy", "json")
+RENDERINGS = {"latex": render_latex, "sympy": render_sympy, "numpy": render_numpy,
+              "json": render_json}
