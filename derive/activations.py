@@ -80,6 +80,8 @@ class Activation:
         (low, high) bounds of Φ, ``None`` for an unknown bound.
     check : str
         How the textbook form was checked (or ``"sympy.diff"`` when there is none).
+    family : tuple or None
+        ``(name, parameter)`` of a parametrised registry entry (``("leaky_relu", "1/10")``).
     """
 
     name: str
@@ -91,6 +93,7 @@ class Activation:
     value_range: tuple
     check: str
     function: type = field(repr=False, compare=False)
+    family: tuple | None = field(default=None, compare=False)
     vector_valued = False
 
     def apply(self, arg: sp.Expr) -> sp.Expr:
@@ -122,7 +125,8 @@ def _derivative(expr: sp.Expr) -> sp.Expr:
 
 def make_activation(name: str, expr: sp.Expr, latex: str,
                     textbook: Callable[[type], sp.Expr] | sp.Expr | None = None,
-                    value_range: tuple = (None, None), where: str | None = None) -> Activation:
+                    value_range: tuple = (None, None), where: str | None = None,
+                    family: tuple | None = None) -> Activation:
     """Build an entry: differentiate, find kinks, and check the textbook derivative.
 
     ``textbook`` is either a function taking the new SymPy function class (so that the form can
@@ -143,7 +147,7 @@ def make_activation(name: str, expr: sp.Expr, latex: str,
         printed, check = form, f"textbook form checked against sympy.diff ({method})"
     entry = Activation(name=name, latex=latex, expr=expr, derivative=derivative,
                        printed_derivative=printed, kinks=kinks, value_range=value_range,
-                       check=check, function=function)
+                       check=check, function=function, family=family)
     function.entry = entry
     return entry
 
@@ -253,7 +257,7 @@ def _leaky_relu(alpha=sp.Rational(1, 100)) -> Activation:
         step = ACTIVATIONS.get("step").function
         _LEAKY[alpha] = make_activation(
             "leaky_relu" + suffix, sp.Max(alpha * x, x), r"\operatorname{lrelu}",
-            textbook=alpha + (1 - alpha) * step(x))
+            textbook=alpha + (1 - alpha) * step(x), family=("leaky_relu", str(alpha)))
     return _LEAKY[alpha]
 
 

@@ -573,10 +573,7 @@ def _check_output_signal(raw, simplified, output: Dense, net: Network) -> str:
     """
     from .activations import expand_activations
 
-    simplex = {}
-    if net.loss.targets == "simplex":
-        *head, last = net.y
-        simplex[last] = 1 - sp.Add(*head)
+    simplex = _simplex_substitution(net)
     domain = " on the simplex sum_k y_k = 1" if simplex else ""
     if all(sp.expand(sp.numer(sp.together((r - s).xreplace(simplex)))) == 0
            for r, s in zip(raw, simplified)):

@@ -380,18 +380,13 @@ def _plan(net: MatrixNetwork, profile, d) -> _Plan:
     renamed = {s: sp.MatrixSymbol(code, *s.shape) for s, code in names.items()}
     # A helper is module-level: named like a module function, constant, builtin or local
     # variable it would shadow it or be shadowed (``def forward(z)``, ``a1 = a1(z1)``).
-    # One helper per activation: ``--activation EXPR`` makes one entry (and function class)
-    # per layer, all with the same name and formula.
+    # One helper per activation entry (the same inline expression in every layer is one entry);
+    # a parametrised entry is named after its family, leaky_relu, while that name is free.
     helpers, family_names = {}, {}
     for activation in net.activations:
         if activation.vector_valued or activation.function in helpers:
             continue
-        twin = next((f for f in helpers if f.entry.name == activation.name and
-                     f.entry.expr == activation.expr), None)
-        if twin is not None:
-            helpers[activation.function] = helpers[twin]
-            continue
-        family, _ = registry_family(activation)
+        family = activation.family[0] if activation.family else None
         helper = identifier(family if family is not None and family not in family_names
                             else activation.name)
         if family is not None:
@@ -403,30 +398,6 @@ def _plan(net: MatrixNetwork, profile, d) -> _Plan:
     derivatives = _stable_derivatives(net, helpers)
     printer = CodePrinter(helpers, {N: "N"}, derivatives)
     return _Plan(net, profile, d, numbers, names, renamed, helpers, derivatives, printer)
-
-
-def registry_family(activation) -> tuple:
-    """(family, parameter) of a parametrised registry entry — ``("leaky_relu", "1/10")`` for
-    ``leaky_relu_1_10``, found by calling the family with the parameter its name spells and
-    getting this very entry back — or ``(None, None)``.
-
-    >>> registry_family(ACTIVATIONS.get("leaky_relu(0.1)"))
-    ('leaky_relu', '1/10')
-    >>> registry_family(ACTIVATIONS.get("sigmoid"))
-    (None, None)
-    """
-    for family in ACTIVATIONS.names():
-        prefix = f"{family}_"
-        if not activation.name.startswith(prefix):
-            continue
-        parameter = activation.name[len(prefix):].replace("_", "/")
-        try:
-            found = ACTIVATIONS.get(f"{family}({parameter})")
-        except (BadInput, TypeError, ValueError):
-            continue
-        if found is activation:
-            return family, parameter
-    return None, None
 
 
 #: Names the derivation's names and the helpers must avoid: the module's functions and
@@ -621,10 +592,10 @@ def _helpers_source(plan: _Plan, add) -> None:
             code = f"np.full_like(z, {code})"
         add(f"def {helper}(z):")
         shown = sp.sstr(entry.expr.xreplace({s: z for s in entry.expr.free_symbols}))
-        family, parameter = registry_family(entry)
-        if family is None:
+        if entry.family is None:
             add(f'    """{entry.name}(z) = {shown} entrywise{note}."""')
         else:
+            family, parameter = entry.family
             add(f'    """{family}({parameter}): {helper}(z) = {shown} entrywise{note}."""')
         add(f"    return {code}")
         add("")
@@ -961,4 +932,4 @@ def test_{name}_directional_mode_agrees():
 
 
 __all__ = ["generate_numpy", "GeneratedModule", "stable_form", "stable_derivative_form",
-           "registry_family", "load_source", "DTYPES"]
+           "load_source", "DTYPES"]

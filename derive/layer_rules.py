@@ -46,7 +46,7 @@ from .derivation import DerivationBase, Label
 from .errors import BadInput, CheckFailed
 from .losses import Loss, y as Y_SYMBOL, yhat as YHAT_SYMBOL
 from .matrix_nodes_nn import Augment, Entrywise2, U, V, entrywise2
-from .network import CONVENTIONS, REDUCTIONS, check_pairing, resolve_activation, resolve_loss
+from .network import CONVENTIONS, REDUCTIONS, check_pairing, resolve_activations, resolve_loss
 from .registry import equal_everywhere
 from .selfcheck import directional_check
 
@@ -183,7 +183,7 @@ def matrix_network(sizes=None, activation="sigmoid", loss="bce", convention: str
     if len(activations) != count:
         what = "[hidden, output]" if depth is not None else f"one per layer ({count})"
         raise BadInput(f"{len(activations)} activations given; expected {what}", where)
-    acts = tuple(resolve_activation(a, where, custom_activations) for a in activations)
+    acts = tuple(resolve_activations(activations, where, custom_activations))
     loss_entry = resolve_loss(loss, where, custom_losses)
     check_pairing(acts[-1], loss_entry, sizes[-1] if sizes and isinstance(sizes[-1], int)
                   else 2, where)

@@ -194,12 +194,6 @@ class Network:
                 f"reduction {self.reduction}")
 
 
-def resolve_activation(spec, where: str | None = None, custom: dict | None = None):
-    """An activation from a registry name, a user-defined name, an entry, or an expression of x
-    (named ``phi``)."""
-    return resolve_activations([spec], where, custom)[0]
-
-
 def _is_inline(spec, custom: dict | None) -> bool:
     """Whether ``spec`` is an expression of x rather than the name of an entry."""
     if isinstance(spec, sp.Basic):
