@@ -167,6 +167,7 @@ def _check_bad_input(status, out, err, message):
     assert "Traceback" not in err
     assert err.startswith("python -m derive jacobian: error: ")
     assert message in err, err
+    assert ("SymPy says" in err) == ("SymPy says" in message), err   # our own errors unwrapped
     if "column" in message:
         lines = err.splitlines()
         column = int(message.rsplit("column ", 1)[1])

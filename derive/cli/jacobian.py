@@ -93,6 +93,8 @@ def run(args) -> int:
         result = matrix_jacobian(args.expr, args.wrt, layout=args.layout,
                                  shapes=_shapes(args.shape), scalars=_split_names(args.scalar),
                                  symmetric=_split_names(args.symmetric), vec=args.vec)
+    except BadInput:
+        raise
     except (TypeError, ValueError, NotImplementedError, AttributeError) as exc:
         # SymPy's own error on a function it cannot take a matrix in (Order, prod, …): the
         # expression is the cause, so it is bad input, not a crash.
