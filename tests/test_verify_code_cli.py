@@ -18,8 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import derive
 from derive.cli import run_commands
+from derive.codegen import generate_numpy
+from verify import check_gradients, load_module
 from verify.__main__ import COMMANDS
+from verify.numeric import FRESH_POINTS
+from verify.steps import RTOL, RTOL_OWN_PRECISION
 
 MODULES = Path(__file__).parent / "handwritten_modules"
 ROOT = Path(__file__).parent.parent
@@ -94,19 +99,26 @@ def test_json_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
 
 # --- in process ---------------------------------------------------------------------------------
 
-def test_verified_module_prints_the_per_tensor_table_and_thresholds(capsys):
+def test_verified_module_prints_the_per_tensor_table_then_the_thresholds_in_one_line(capsys):
     status, out, err = _in_process(capsys, GOOD)
     assert status == 0 and err == ""
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("tensor"))
+    assert header == 1                                  # right after the headline
     table = [line.split()[0] for line in lines[header + 2:header + 8]]
     assert table == ["W1", "b1", "W2", "b2", "W3", "b3"]
     assert all(line.rstrip().endswith("ok") for line in lines[header + 2:header + 8])
-    assert "rtol = 1e-06" in out and "h = eps(float64)^(1/3)" in out
+    # One line of thresholds, after the table, with rtol/atol, the step rule and the mode.
+    assert [i for i, line in enumerate(lines) if "rtol" in line] == [header + 8]
+    thresholds = lines[header + 8]
+    assert thresholds.startswith("thresholds: float64 code, rtol = 1e-06")
+    for phrase in ("atol = η/h, η = 32·eps(float64)·max|L|",
+                   "step h = eps(float64)^(1/3)·max(1, |θ_i|) = 6.06e-06·max(1, |θ_i|)",
+                   "mode full: central float64 differences of the same loss"):
+        assert phrase in thresholds
 
 
 def test_mismatch_names_tensor_entries_and_values(capsys, tmp_path):
-    from verify import check_gradients, load_module
     faulty = _faulty(tmp_path)
     status, out, _ = _in_process(capsys, faulty)
     assert status == 1
@@ -338,8 +350,7 @@ def gradients(params, X, Y):
 
 
 def _float32_module(tmp_path, bug=""):
-    from derive.codegen import generate_numpy
-    net = __import__("derive").mlp([3, 4, 2], activation="tanh", loss="mse")
+    net = derive.mlp([3, 4, 2], activation="tanh", loss="mse")
     source = generate_numpy(net, dtype="float32", name="m32").source
     if bug:
         source += ("\n\n_correct_gradients = gradients\n\n\ndef gradients(params, X, Y):\n"
@@ -364,7 +375,6 @@ def test_float32_modules_are_checked_against_float64_differences(capsys, tmp_pat
 
 
 def test_help_describes_fresh_points_and_float64_twins():
-    from verify.numeric import FRESH_POINTS, RTOL, RTOL_OWN_PRECISION
     text = _process("code", "--help").stdout
     assert f"up to {FRESH_POINTS} fresh points" in " ".join(text.split())
     assert "float64 twin" in text

@@ -19,7 +19,9 @@ import pytest
 
 import derive
 import verify
-from verify.numeric import DIRECTIONS, FRESH_POINTS, RTOL
+from derive.codegen import generate_numpy, load_source
+from verify.numeric import DIRECTIONS, FRESH_POINTS
+from verify.steps import RTOL
 
 MODULES = Path(__file__).parent / "handwritten_modules"
 SMOOTH = ("sigmoid_bce_rows", "tanh_mse_columns", "relu_softmax_ce", "augmented_sum",
@@ -405,7 +407,6 @@ def test_a_float32_bias_twice_too_large_fails_every_direction(bug, tmp_path):
 
 
 def test_a_generated_float32_module_is_checked_against_its_float64_twin(tmp_path):
-    from derive.codegen import generate_numpy, load_source
     net = derive.mlp([3, 4, 2], activation="tanh", loss="mse")
     source = generate_numpy(net, dtype="float32", name="m32").source
     module = load_source(source, "m32")                  # no file: the twin is rebound
@@ -520,15 +521,24 @@ def test_auto_mode_switches_to_directions_above_the_limit():
 
 # --- report -------------------------------------------------------------------------------------
 
-def test_the_text_report_states_its_thresholds_and_table():
+def test_the_text_report_states_its_table_then_its_thresholds_in_one_line():
     report = verify.check_gradients(_module("sigmoid_bce_rows"), mode="directional")
-    text = report.to_text()
-    for phrase in ("h = eps(float64)^(1/3)", "rtol = 1e-06", "atol = η/h",
-                   "η = 32·eps(float64)·max|L|", "random unit directions per tensor",
-                   "kink", "max rel err", "4 dirs"):
-        assert phrase in text
-    for row in report.rows:
-        assert any(line.startswith(row.name + " ") for line in text.splitlines())
+    lines = report.to_text().splitlines()
+    # The headline, the table, then the thresholds: one line, every fact in it.
+    assert lines[1].startswith("tensor ") and "max rel err" in lines[1]
+    rows = lines[3:3 + len(report.rows)]
+    assert [line.split()[0] for line in rows] == [row.name for row in report.rows]
+    assert all("4 dirs" in line for line in rows)
+    assert [i for i, line in enumerate(lines) if line.startswith("thresholds: ")] == \
+        [3 + len(report.rows)]
+    thresholds = lines[3 + len(report.rows)]
+    for phrase in ("float64 code, rtol = 1e-06", "atol = η/h", "η = 32·eps(float64)·max|L|",
+                   "h = eps(float64)^(1/3)·max(1, |θ_i|)", "mode directional",
+                   f"{DIRECTIONS} random unit directions per tensor", "kinks: up to 3 re-draws",
+                   f"up to {FRESH_POINTS} fresh points"):
+        assert phrase in thresholds
+    assert not [line for line in lines if line.lstrip().startswith(("step:", "pass:", "noise:",
+                                                                    "kinks:", "zeros:"))]
 
 
 def test_the_json_report_is_one_deterministic_document():

@@ -2,7 +2,16 @@
 
 ``check_gradients`` takes an imported module, a file path, any object or dict with
 ``loss(params, X, Y)`` and ``gradients(params, X, Y)``, or a ``(loss, gradients)`` pair;
-``load_module`` imports a ``.py`` file by path.
+``load_module`` imports a ``.py`` file by path; ``draw_targets`` is
+:func:`derive.targets.draw_targets`, the one sampler of targets (by default labels 0/1 for
+``binary``, one-hot columns for ``simplex``).
+
+The package, one job per module: :mod:`verify.numeric` the checker that ties the others,
+:mod:`verify.modules` the module under check (reading it, inferring sizes and targets),
+:mod:`verify.evaluation` its loss and gradients at a point, :mod:`verify.twin` what float32
+code is differenced on, :mod:`verify.steps` one entry's step and comparison,
+:mod:`verify.kinks` kinks inside the step and re-draws, :mod:`verify.directional` random
+directions and the bisection, :mod:`verify.report` the result and its text and JSON.
 
 >>> import numpy as np, verify
 >>> report = verify.check_gradients((lambda p, X, Y: float(np.sum(p["W"] ** 2)),
@@ -12,7 +21,10 @@
 True
 """
 
-from .numeric import Unusable, check_gradients, draw_targets, load_module
+from derive.targets import draw_targets
+
+from .modules import Unusable, load_module
+from .numeric import check_gradients
 from .report import Failure, GradientReport, TensorRow
 
 __all__ = ["check_gradients", "load_module", "draw_targets", "Unusable", "GradientReport",

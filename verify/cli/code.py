@@ -15,10 +15,11 @@ that resolves float64 inputs, else of its float64 twin, the module with DTYPE = 
 (module-level DTYPE read by its functions, as generated modules have).  Without one it is
 differenced in float32 (rtol 1e-3), and the report says the check is weaker.
 
-Prints a per-tensor table with the thresholds used.  Exit status: 0 verified (also when some
-tensors are uninformative, which the report says); 1 mismatch (the tensor, the entries,
-analytic vs numeric values, the point); 2 unusable module (missing file, syntax error, missing
-function, wrong keys or shapes, NaN/inf, an exception) with a one-line message on stderr.
+Prints a per-tensor table, then the thresholds used in one line.  Exit status: 0 verified
+(also when some tensors are uninformative, which the report says); 1 mismatch (the tensor, the
+entries, analytic vs numeric values, the point); 2 unusable module (missing file, syntax error,
+missing function, wrong keys or shapes, NaN/inf, an exception) with a one-line message on
+stderr.
 
 examples:
   python -m verify code mlp.py
@@ -36,7 +37,8 @@ from derive.cli import EXIT_FAILED, EXIT_OK, write_output
 from derive.errors import BadInput
 from derive.spec import load_spec
 
-from ..numeric import FULL_LIMIT, MODES, Unusable, check_gradients
+from ..modules import Unusable
+from ..numeric import FULL_LIMIT, MODES, check_gradients
 
 HELP = "finite-difference check of a gradient module (loss + gradients)"
 
