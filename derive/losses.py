@@ -2,9 +2,11 @@
 
 A loss ℓ(ŷ, y) is written for one component; the per-sample cost of a vector output is the sum
 over components (cross_entropy: −Σ_k y_k log ŷ_k is exactly that sum).  An entry also says which
-targets it is meant for (``targets``), the open interval its prediction must lie in
-(``prediction_domain``; the log of bce needs 0 < ŷ < 1), whether it is a margin loss on signed
-labels (``margin``: logistic, hinge), and where it has kinks.
+targets it is meant for (``targets``, a key of :data:`derive.targets.TARGET_DOMAINS`), the open
+interval its prediction must lie in (``prediction_domain``; the log of bce needs 0 < ŷ < 1),
+whether it is a margin loss on signed labels (``margin``: logistic, hinge), and where it has
+kinks.  The tests build their cases from this metadata (``tests/cases.py``), so a new entry is
+swept with no test change.
 
 The target domain matters to the mathematics: softmax + cross_entropy gives ŷ − y only because
 cross_entropy targets are probability vectors (Σ_k y_k = 1).  The engine uses that fact, and says
@@ -20,29 +22,40 @@ Glossary: ``yhat`` ŷ, ``y`` the target, ``delta`` the Huber threshold δ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
 from .activations import ACTIVATIONS, expand_activations
 from .errors import BadInput
 from .registry import Registry, find_kinks, parse_user_expression
+from .targets import target_domain
 
 yhat = sp.Symbol("yhat", real=True)
 y = sp.Symbol("y", real=True)
 
-#: Target domains: what a target vector y may be.
-TARGETS = {
-    "real": "any real vector",
-    "binary": "entries in [0, 1] (labels 0/1 or probabilities)",
-    "sign": "entries ±1",
-    "simplex": "a probability vector: entries ≥ 0 with Σ_k y_k = 1",
-}
-
 
 @dataclass(frozen=True)
 class Loss:
-    """A per-component loss ℓ(ŷ, y); the per-sample cost is Σ_k ℓ(ŷ_k, y_k)."""
+    """A per-component loss ℓ(ŷ, y); the per-sample cost is Σ_k ℓ(ŷ_k, y_k).
+
+    Attributes
+    ----------
+    name, latex : str
+        Registry name (``huber_2`` for ``huber(2)``) and LaTeX name.
+    expr : sympy.Expr
+        ℓ as an expression of :data:`yhat` and :data:`y`.
+    targets : str
+        The target domain, a key of :data:`derive.targets.TARGET_DOMAINS`.
+    prediction_domain : tuple
+        (low, high) of the open interval ŷ must lie in, ``None`` for an unbounded side.
+    margin : bool
+        A margin loss on real scores with ±1 labels (logistic, hinge).
+    kinks : tuple
+        Values of ŷ (expressions of y) where ℓ may not be differentiable.
+    family : tuple or None
+        ``(name, parameter)`` of a parametrised registry entry (``("huber", "2")``).
+    """
 
     name: str
     latex: str
@@ -51,6 +64,7 @@ class Loss:
     prediction_domain: tuple = (None, None)
     margin: bool = False
     kinks: tuple = ()
+    family: tuple | None = field(default=None, compare=False)
 
     def per_sample(self, prediction: sp.Matrix, target: sp.Matrix) -> sp.Expr:
         """C(ŷ, y) = Σ_k ℓ(ŷ_k, y_k) for columns of equal length."""
@@ -63,10 +77,13 @@ class Loss:
 
 
 def make_loss(name: str, expr: sp.Expr, latex: str, targets: str = "real",
-              prediction_domain: tuple = (None, None), margin: bool = False) -> Loss:
+              prediction_domain: tuple = (None, None), margin: bool = False,
+              family: tuple | None = None, where: str | None = None) -> Loss:
+    """Build an entry: check its target domain and find its kinks (see :class:`Loss`)."""
+    target_domain(targets, where)
     return Loss(name=name, latex=latex, expr=expr, targets=targets,
                 prediction_domain=prediction_domain, margin=margin,
-                kinks=find_kinks(expr, yhat))
+                kinks=find_kinks(expr, yhat), family=family)
 
 
 LOSSES: Registry = Registry("loss")
@@ -84,7 +101,8 @@ def _huber(delta=1) -> Loss:
     r = yhat - y
     expr = sp.Piecewise((r ** 2 / 2, sp.Abs(r) <= delta), (delta * (sp.Abs(r) - delta / 2), True))
     suffix = "" if delta == 1 else "_" + str(delta).replace("/", "_")
-    return make_loss("huber" + suffix, expr, rf"\operatorname{{huber}}_{{{delta}}}")
+    return make_loss("huber" + suffix, expr, rf"\operatorname{{huber}}_{{{delta}}}",
+                     family=("huber", str(delta)))
 
 
 _builtin("mse", (y - yhat) ** 2 / 2, r"\tfrac{1}{2}\lVert y - \hat y\rVert^2")
@@ -107,8 +125,7 @@ def custom(name: str, expr: str | sp.Expr, latex: str | None = None,
     >>> custom("logcosh", "log(cosh(yhat - y))").expr
     log(cosh(y - yhat))
     """
-    if targets not in TARGETS:
-        raise BadInput(f"unknown target domain {targets!r}; known: {', '.join(TARGETS)}", where)
+    target_domain(targets, where)
     allowed = {"yhat": yhat, "y": y}
     functions = {n: ACTIVATIONS.get(n).function for n in ACTIVATIONS.names() if n != "softmax"}
     if isinstance(expr, str):
@@ -122,4 +139,4 @@ def custom(name: str, expr: str | sp.Expr, latex: str | None = None,
     if not expr.has(yhat):
         raise BadInput(f"loss {name!r} does not depend on yhat", where)
     return make_loss(name, expand_activations(expr), latex or rf"\operatorname{{{name}}}",
-                     targets=targets)
+                     targets=targets, where=where)

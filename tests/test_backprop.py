@@ -28,23 +28,20 @@ from derive.activations import custom as custom_activation
 from derive.activations import expand_activations
 from derive.derivation import Program
 from derive.losses import custom as custom_loss
-from tests import reference
+from tests import cases, reference
 
-# Generated from the registries: a new entry joins every sweep below with no test change.
-ELEMENTWISE = [name for name in derive.ACTIVATIONS.names()
-               if not derive.ACTIVATIONS.get(name).vector_valued]
-LOSSES = list(derive.losses.LOSSES.names())
+# Generated from the case table (tests/cases.py): a new entry joins every sweep below with no
+# test change, and which output meets which loss follows from the entries' metadata.
+ELEMENTWISE = cases.ELEMENTWISE
+LOSSES = cases.LOSSES
 CONVENTIONS = ["rows", "columns", "augmented"]
-# Output activations whose range fits the loss's domain (bce and cross_entropy take logs).
-POSITIVE_OUTPUT = {"sigmoid"}
 backprop_module = importlib.import_module("derive.backprop")   # ``derive.backprop`` is the function
 
 
 def output_for(loss, act):
-    """The output activation for a sweep cell: the swept one where the loss is defined on it."""
-    if loss in ("bce", "cross_entropy") and act not in POSITIVE_OUTPUT:
-        return "sigmoid"
-    return act
+    """The output activation for a sweep cell: the swept one where it pairs with the loss (and
+    its derivative is not identically zero), else the case table's first one that does."""
+    return cases.output_activation(loss, act)
 
 
 def _branch_points(expr):
@@ -141,8 +138,9 @@ def assert_matches_reference(net, points=3, seed=0, layout="numerator"):
 
 
 def sizes_for(loss, sizes):
-    """cross_entropy needs at least two outputs (targets on the simplex)."""
-    return sizes[:-1] + [max(sizes[-1], 2)] if loss == "cross_entropy" else sizes
+    """``sizes`` with as many outputs as the loss's targets need to vary (simplex targets of one
+    output are all 1: cross_entropy gets two); the sweeps' outputs are elementwise."""
+    return sizes[:-1] + [cases.output_width(loss, sizes[-1])]
 
 
 SWEEP = [(act, loss, conv) for act in ELEMENTWISE for loss in LOSSES for conv in CONVENTIONS]
@@ -150,14 +148,13 @@ SWEEP = [(act, loss, conv) for act in ELEMENTWISE for loss in LOSSES for conv in
 SWEEP_342 = [(act, loss, CONVENTIONS[(i + k) % 3]) for i, act in enumerate(ELEMENTWISE)
              for k, loss in enumerate(LOSSES)]
 # One 4-layer network per activation; together they use every loss and every convention.
-# (hidden activation, output activation, loss, convention); step's output layer is identity
-# so that some gradient is not identically zero.
-DEEP = [("identity", "identity", "mse", "rows"), ("sigmoid", "sigmoid", "bce", "columns"),
-        ("tanh", "tanh", "squared", "augmented"), ("relu", "relu", "hinge", "rows"),
-        ("leaky_relu", "leaky_relu", "l1", "columns"), ("step", "identity", "mse", "augmented"),
-        ("softplus", "softplus", "huber", "rows"), ("tanh", "identity", "logistic", "columns"),
-        ("relu", "sigmoid", "cross_entropy", "augmented")]
-SOFTMAX_LOSSES = ["mse", "squared", "l1", "huber", "bce", "cross_entropy"]
+# (hidden activation, output activation, loss, convention); the output is the hidden one where
+# it pairs with the loss and is not flat (step's is identity: some gradient is nonzero).
+DEEP = [(ELEMENTWISE[i % len(ELEMENTWISE)],
+         output_for(LOSSES[i % len(LOSSES)], ELEMENTWISE[i % len(ELEMENTWISE)]),
+         LOSSES[i % len(LOSSES)], CONVENTIONS[i % len(CONVENTIONS)])
+        for i in range(max(len(ELEMENTWISE), len(LOSSES)))]
+SOFTMAX_LOSSES = cases.losses_for("softmax", 3)
 
 
 @pytest.mark.parametrize("act,loss,conv", SWEEP)

@@ -24,6 +24,7 @@ from derive.calculus.matrix_nodes import ActivationPrime, AsScalar
 from derive.calculus.matrix_printing import latex_matrix
 from derive.layer_rules import (J, N, check_numerically, derive_layer_rules, matrix_network)
 from derive.losses import custom as custom_loss
+from tests import cases
 
 CONVENTIONS = ["rows", "columns", "augmented"]
 LAYOUTS = ["numerator", "denominator"]
@@ -213,12 +214,16 @@ def assert_agree(net, layout, seed=0, symbolic=False):
                 assert abs(a - b) < mpmath.mpf(10) ** -25, (name, w, g)
 
 
-ELEMENTWISE = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softplus"]
-LOSSES = ["mse", "squared", "l1", "huber", "logistic", "hinge", "bce"]
+# From the case table (tests/cases.py): every registered elementwise activation and loss.
+ELEMENTWISE = cases.ELEMENTWISE
+LOSSES = cases.LOSSES
+
 
 def sweep(*thirds):
     """Activation × loss × convention × layout cells in the given thirds (0, 1, 2) of the
-    product: every cell is in exactly one third, each third has every activation and loss."""
+    product: every cell is in exactly one third, each third has every activation and loss.
+    A cell's output layer is its activation where that pairs with the loss (else the case
+    table's choice, :func:`cases.output_activation`)."""
     return [(act, loss, conv, layout) for act in ELEMENTWISE for loss in LOSSES
             for conv in CONVENTIONS for layout in LAYOUTS
             if (ELEMENTWISE.index(act) + LOSSES.index(loss) + CONVENTIONS.index(conv)
@@ -230,8 +235,9 @@ SWEEP = sweep(0)
 
 @pytest.mark.parametrize("act, loss, conv, layout", SWEEP)
 def test_agrees_with_the_concrete_engine(act, loss, conv, layout):
-    output = "sigmoid" if loss == "bce" else act
-    net = derive.mlp([2, 3, 1], activations=[act, output], loss=loss, convention=conv)
+    output = cases.output_activation(loss, act)
+    net = derive.mlp([2, 3, cases.output_width(loss)], activations=[act, output], loss=loss,
+                     convention=conv)
     assert_agree(net, layout)
 
 
@@ -242,8 +248,8 @@ SYMBOLIC_SWEEP = sweep(1, 2)
 def test_symbolic_size_rules_instantiated_agree_with_the_concrete_engine(act, loss, conv, layout):
     """Rules derived once at sizes n_0, n_1, n_2, then sizes 2, 3, 2 put in: two thirds of the
     sweep (the other third is derived at integer sizes above, so every cell is checked once)."""
-    output = "sigmoid" if loss == "bce" else act
-    width = 1 if loss in ("logistic", "hinge") else 2
+    output = cases.output_activation(loss, act)
+    width = 1 if derive.LOSSES.get(loss).margin else cases.output_width(loss, 2)
     net = derive.mlp([2, 3, width], activations=[act, output], loss=loss, convention=conv)
     assert_agree(net, layout, symbolic=True)
 
