@@ -7,7 +7,7 @@
    products.
 2. Independence of width: the same derivation at integer widths 4, 256 and 4096 (depth 8).
    Matrix expressions do not depend on the values of their sizes, so the time should not either.
-3. The identity table (``derive.calculus.identities``: seed 001's rows and the standard
+3. The identity table (``derive.identities``: the CMU 10-315 rows and the standard
    identities), every row in both layouts.
 
 Each figure is the median of ``--repeat`` runs, SymPy's cache cleared before each, in this
@@ -28,8 +28,8 @@ import time
 from sympy.core.cache import clear_cache
 
 import derive
-from derive.calculus.identities import IDENTITIES
-from derive.calculus.matrix import matrix_jacobian
+from derive.identities import IDENTITIES
+from derive.jacobians import jacobian as matrix_jacobian
 
 
 def timed(function, repeat: int) -> float:

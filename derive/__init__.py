@@ -10,7 +10,7 @@
 from .activations import ACTIVATIONS
 from .api import backprop
 from .backprop import MLPDerivation
-from .calculus import jacobian
+from .jacobians import jacobian
 from .derivation import Label, Step
 from .errors import BadInput
 from .losses import LOSSES

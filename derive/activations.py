@@ -26,36 +26,12 @@ from typing import Callable
 
 import sympy as sp
 
+from .calculus.functions import NamedFunction as ActivationFunction
 from .errors import BadInput
 from .registry import Registry, equal_everywhere, find_kinks, parse_user_expression
 
 x = sp.Symbol("x", real=True)
 _OUTPUT = sp.Dummy("phi")
-
-
-class ActivationFunction(sp.Function):
-    """Base class of the SymPy function made for each elementwise activation."""
-
-    entry: "Activation"
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return self.entry.derivative_at(self.args[0])
-
-    def explicit(self) -> sp.Expr:
-        return self.entry.expr.subs(x, self.args[0])
-
-    def _eval_evalf(self, prec):
-        return self.explicit()._eval_evalf(prec)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _latex(self, printer, exp=None):
-        name = self.entry.latex
-        if exp is not None:
-            name = f"{name}^{{{exp}}}"
-        return rf"{name}\left({printer._print(self.args[0])}\right)"
 
 
 @dataclass(frozen=True)
@@ -76,12 +52,17 @@ class Activation:
         otherwise ``derivative``.  Written with :attr:`function`, e.g. ``sigmoid(x)*(1 - sigmoid(x))``.
     kinks : tuple
         Values of x where Φ is not differentiable.
-    value_range : tuple
-        (low, high) bounds of Φ, ``None`` for an unknown bound.
+    value_range : sympy.Interval
+        The smallest interval holding every value of Φ, closed at a bound Φ attains (relu:
+        [0, ∞); sigmoid: (0, 1)); ``sympy.Reals`` when unknown (a user's activation).  An output
+        layer pairs with a loss whose ``prediction_domain`` holds this interval.
     check : str
         How the textbook form was checked (or ``"sympy.diff"`` when there is none).
     family : tuple or None
         ``(name, parameter)`` of a parametrised registry entry (``("leaky_relu", "1/10")``).
+    vector_valued, min_outputs
+        Class constants: an elementwise Φ maps each entry alone and works on any number of
+        outputs.
     """
 
     name: str
@@ -90,11 +71,12 @@ class Activation:
     derivative: sp.Expr
     printed_derivative: sp.Expr
     kinks: tuple
-    value_range: tuple
+    value_range: sp.Interval
     check: str
     function: type = field(repr=False, compare=False)
     family: tuple | None = field(default=None, compare=False)
     vector_valued = False
+    min_outputs = 1
 
     def apply(self, arg: sp.Expr) -> sp.Expr:
         """Φ applied to a scalar expression, as the entry's SymPy function."""
@@ -125,7 +107,7 @@ def _derivative(expr: sp.Expr) -> sp.Expr:
 
 def make_activation(name: str, expr: sp.Expr, latex: str,
                     textbook: Callable[[type], sp.Expr] | sp.Expr | None = None,
-                    value_range: tuple = (None, None), where: str | None = None,
+                    value_range: sp.Interval = sp.Reals, where: str | None = None,
                     family: tuple | None = None) -> Activation:
     """Build an entry: differentiate, find kinks, and check the textbook derivative.
 
@@ -192,14 +174,20 @@ class softmax(sp.Function):  # noqa: N801 - prints as softmax(i, z1, ..., zn)
 
 @dataclass(frozen=True)
 class VectorActivation:
-    """A vector-valued activation (softmax): the full Jacobian diag(s) − s sᵀ, not a diagonal."""
+    """A vector-valued activation (softmax): the full Jacobian diag(s) − s sᵀ, not a diagonal.
+
+    ``value_range`` is that of each entry; ``min_outputs`` is 2 because over one output softmax
+    is the constant 1, whose gradient is zero; it takes no parameter (``family`` is ``None``).
+    """
 
     name: str
     latex: str
     kinks: tuple
-    value_range: tuple
+    value_range: sp.Interval
     check: str
     vector_valued = True
+    min_outputs = 2
+    family = None
 
     def apply_vector(self, z: sp.Matrix) -> sp.Matrix:
         n = z.rows
@@ -224,7 +212,7 @@ def _make_softmax() -> VectorActivation:
     if any(sp.simplify(e) != 0 for e in derived - textbook):
         raise AssertionError("softmax Jacobian check failed")
     return VectorActivation(name="softmax", latex=r"\operatorname{softmax}", kinks=(),
-                            value_range=(0, 1),
+                            value_range=sp.Interval.open(0, 1),
                             check="diag(s) − s sᵀ checked against sympy.diff (exact)")
 
 
@@ -233,7 +221,7 @@ def _make_softmax() -> VectorActivation:
 ACTIVATIONS: Registry = Registry("activation")
 
 
-def _builtin(name, latex, expr, textbook=None, value_range=(None, None)):
+def _builtin(name, latex, expr, textbook=None, value_range=sp.Reals):
     entry: list = []
 
     def factory():
@@ -248,30 +236,39 @@ _LEAKY: dict = {}
 
 
 def _leaky_relu(alpha=sp.Rational(1, 100)) -> Activation:
-    """leaky_relu(α) = max(αx, x), 0 ≤ α < 1; one entry per α."""
+    """leaky_relu(α) = max(αx, x), 0 ≤ α < 1; one entry per α.  Its LaTeX name carries α
+    unless α is the default 1/100 (``\\operatorname{lrelu}_{1/10}``), as huber's carries δ, so
+    two entries never print alike."""
     alpha = sp.Rational(alpha)
     if not 0 <= alpha < 1:
         raise BadInput(f"leaky_relu needs 0 <= alpha < 1, got {alpha}")
     if alpha not in _LEAKY:
-        suffix = "" if alpha == sp.Rational(1, 100) else "_" + str(alpha).replace("/", "_")
+        default = alpha == sp.Rational(1, 100)
+        suffix = "" if default else "_" + str(alpha).replace("/", "_")
+        latex = r"\operatorname{lrelu}" + ("" if default else f"_{{{alpha}}}")
         step = ACTIVATIONS.get("step").function
         _LEAKY[alpha] = make_activation(
-            "leaky_relu" + suffix, sp.Max(alpha * x, x), r"\operatorname{lrelu}",
-            textbook=alpha + (1 - alpha) * step(x), family=("leaky_relu", str(alpha)))
+            "leaky_relu" + suffix, sp.Max(alpha * x, x), latex,
+            textbook=alpha + (1 - alpha) * step(x),
+            value_range=sp.Reals if alpha else sp.Interval(0, sp.oo),
+            family=("leaky_relu", str(alpha)))
     return _LEAKY[alpha]
 
 
 _builtin("identity", r"\operatorname{id}", x, textbook=sp.S.One)
 _builtin("sigmoid", r"\sigma", 1 / (1 + sp.exp(-x)), textbook=lambda f: f(x) * (1 - f(x)),
-         value_range=(0, 1))
-_builtin("tanh", r"\tanh", sp.tanh(x), textbook=lambda f: 1 - f(x) ** 2, value_range=(-1, 1))
+         value_range=sp.Interval.open(0, 1))
+_builtin("tanh", r"\tanh", sp.tanh(x), textbook=lambda f: 1 - f(x) ** 2,
+         value_range=sp.Interval.open(-1, 1))
 _builtin("step", r"\operatorname{step}", sp.Heaviside(x, 1), textbook=sp.S.Zero,
-         value_range=(0, 1))
+         value_range=sp.Interval(0, 1))
 _builtin("relu", r"\operatorname{relu}", sp.Max(0, x),
-         textbook=lambda f: ACTIVATIONS.get("step").function(x), value_range=(0, None))
+         textbook=lambda f: ACTIVATIONS.get("step").function(x),
+         value_range=sp.Interval(0, sp.oo))
 ACTIVATIONS.register("leaky_relu", _leaky_relu)
 _builtin("softplus", r"\operatorname{softplus}", sp.log(1 + sp.exp(x)),
-         textbook=lambda f: ACTIVATIONS.get("sigmoid").function(x), value_range=(0, None))
+         textbook=lambda f: ACTIVATIONS.get("sigmoid").function(x),
+         value_range=sp.Interval.open(0, sp.oo))
 _SOFTMAX = _make_softmax()
 ACTIVATIONS.register("softmax", lambda: _SOFTMAX)
 

@@ -1,5 +1,5 @@
-"""The identity table (derive.calculus.identities): seed 001's ten rows and the standard
-identities, in both layouts — exact expected forms with symbolic and with integer sizes, the
+"""The identity table (derive.identities): the CMU 10-315 layout table's ten rows and the
+standard identities, in both layouts — exact expected forms with symbolic and with integer sizes, the
 layout's shapes (SPEC §3.1), and the generated NumPy code against float64 central finite
 differences of EXPR written independently in NumPy."""
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.calculus.identities import IDENTITIES, SEED_001, instantiate, size_symbols
-from derive.calculus.matrix import matrix_jacobian
 from derive.errors import BadInput
+from derive.identities import IDENTITIES, LAYOUT_TABLE, instantiate, size_symbols
+from derive.jacobians import jacobian
 
 LAYOUTS = ("numerator", "denominator")
 # distinct integers, so that a transposed or mis-sized result cannot pass by accident
@@ -27,8 +27,8 @@ def _evaluate(result, env):
 
 
 def _derive(row, layout):
-    return matrix_jacobian(row.expr, row.wrt, layout=layout, shapes=row.shape_dict,
-                           scalars=row.scalars, symmetric=row.symmetric)
+    return jacobian(row.expr, row.wrt, layout=layout, shapes=row.shape_dict,
+                    scalars=row.scalars, symmetric=row.symmetric)
 
 
 def _environment(row, seed=0) -> dict:
@@ -118,7 +118,7 @@ def test_integer_size_code_matches_symbolic_size_code(row):
 
 
 def test_table_holds_the_ten_seed_rows_and_every_family():
-    assert len(SEED_001) == 10
+    assert len(LAYOUT_TABLE) == 10
     text = " ".join(row.expr for row in IDENTITIES)
     for marker in (r"\det", r"\log\det", "X^{-1}", r"\|X\|_F", r"\operatorname{softmax}",
                    "logsumexp", r"\sigma", "applyfunc", "tr(", r"\lambda", "v.T*A*v"):
@@ -130,16 +130,16 @@ def test_layout_shapes_follow_spec():
     """SPEC §3.1 by hand: ∂f/∂X for X 2×3 is 3×2 (numerator) and 2×3 (denominator);
     ∂y/∂x for y ∈ R^2, x ∈ R^3 is 2×3 (numerator)."""
     shapes = {"a": (2, 1), "X": (2, 3), "b": (3, 1)}
-    assert matrix_jacobian("a^T X b", "X", "numerator", shapes).shape == (3, 2)
-    assert matrix_jacobian("a^T X b", "X", "denominator", shapes).shape == (2, 3)
+    assert jacobian("a^T X b", "X", "numerator", shapes).shape == (3, 2)
+    assert jacobian("a^T X b", "X", "denominator", shapes).shape == (2, 3)
     shapes = {"W": (2, 3), "x": (3, 1)}
-    assert matrix_jacobian(r"\tanh(W x)", "x", "numerator", shapes).shape == (2, 3)
-    assert matrix_jacobian(r"\tanh(W x)", "x", "denominator", shapes).shape == (3, 2)
-    assert matrix_jacobian("a^T X b", "a", "numerator", {"a": (2, 1), "X": (2, 3),
+    assert jacobian(r"\tanh(W x)", "x", "numerator", shapes).shape == (2, 3)
+    assert jacobian(r"\tanh(W x)", "x", "denominator", shapes).shape == (3, 2)
+    assert jacobian("a^T X b", "a", "numerator", {"a": (2, 1), "X": (2, 3),
                                                         "b": (3, 1)}).shape == (1, 2)
 
 
 def test_symmetric_declaration_needs_a_square_matrix():
-    row = SEED_001[0]
+    row = LAYOUT_TABLE[0]
     with pytest.raises(BadInput, match="symmetric"):
-        matrix_jacobian("v^T A v", "v", shapes=row.shape_dict, symmetric=("v",))
+        jacobian("v^T A v", "v", shapes=row.shape_dict, symmetric=("v",))

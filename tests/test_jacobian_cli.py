@@ -15,9 +15,9 @@ import pytest
 import sympy as sp
 
 from derive.__main__ import COMMANDS
-from derive.calculus.identities import IDENTITIES, IDENTITIES_BY_NAME
 from derive.calculus.matrix_printing import identifier
 from derive.cli import run_commands
+from derive.identities import IDENTITIES, IDENTITIES_BY_NAME
 from tests.test_identity_table import SIZES, _environment, _expected_numeric
 
 LAYOUTS = ("numerator", "denominator")

@@ -5,17 +5,28 @@ readers, the printers and bad input."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import sympy as sp
 
 import derive
 from derive.activations import ACTIVATIONS
-from derive.calculus.matrix import matrix_jacobian, vjp
-from derive.calculus.matrix_input import Namespace, read_expression
-from derive.calculus.matrix_nodes import CommutationMatrix, elementwise, prime_function
+from derive.calculus import matrix, namespace
+from derive.calculus.matrix import vjp
+from derive.calculus.matrix_input import read_expression
+from derive.calculus.matrix_nodes import (CommutationMatrix, Entrywise2, U, V, elementwise,
+                                          prime_function)
 from derive.calculus.matrix_printing import numpy_matrix_code
+from derive.calculus.vjp_rules import VJP_RULES, register_vjp
 from derive.errors import BadInput
+from derive.jacobians import activation_functions
+
+# The calculus as derive uses it: its readers given the activations (σ, tanh, relu, …).
+FUNCTIONS = activation_functions()
+matrix_jacobian = functools.partial(matrix.matrix_jacobian, functions=FUNCTIONS)
+Namespace = functools.partial(namespace.Namespace, functions=FUNCTIONS)
 
 LAYOUTS = ("numerator", "denominator")
 m, n = sp.symbols("m n")
@@ -712,3 +723,39 @@ def test_an_entrywise_function_of_a_row_is_written_of_a_column():
                             r"\right)\right)\right)")
     _check_against_fd(expr, "x", {"A": ("n", "n"), "x": ("n", 1), "c": ("n", 1)},
                       lambda e: np.exp(np.tanh(e["A"] @ e["x"]).T @ e["A"]) @ e["c"])
+
+
+
+# --- the calculus on its own: named functions given, rules registered --------------------------
+
+def _holds_activation(expr, name) -> bool:
+    """``expr`` holds the registry activation ``name`` or its derivative."""
+    function = ACTIVATIONS.get(name).function
+    return expr.has(function) or expr.has(prime_function(function))
+
+
+def test_the_calculus_reads_named_functions_only_from_the_table_it_is_given():
+    """Without a table, \\tanh is SymPy's tanh and \\sigma a variable; with derive's activations
+    (what derive.jacobian passes), both are the registry's functions."""
+    shapes = {"W": ("m", "n")}
+    alone = matrix.matrix_jacobian(r"\tanh(W x)", "x", shapes=shapes).expr
+    assert alone.has(sp.tanh) and not _holds_activation(alone, "tanh")
+    assert _holds_activation(derive.jacobian(r"\tanh(W x)", "x", shapes=shapes).expr, "tanh")
+    with pytest.raises(BadInput, match="cannot multiply"):
+        matrix.matrix_jacobian(r"\sigma(W x)", "x", shapes=shapes)
+    assert _holds_activation(derive.jacobian(r"\sigma(W x)", "x", shapes=shapes).expr, "sigmoid")
+    assert namespace.Namespace().functions == {}
+
+
+def test_vjp_rules_are_registered_explicitly_and_never_overwritten():
+    """Entrywise2's rule is the calculus's own (no network module need be imported); a second
+    rule for a node that has one is refused."""
+    with pytest.raises(ValueError, match="already has the VJP rule"):
+        register_vjp(sp.MatMul, "d(XY) = something else", VJP_RULES[sp.MatMul][1])
+    a, y = sp.MatrixSymbol("a", 2, 1), sp.MatrixSymbol("y", 2, 1)
+    loss = Entrywise2(sp.Lambda((U, V), (U - V) ** 2), a, y)
+    gradient, steps = vjp(loss, a, sp.OneMatrix(2, 1))
+    assert steps[0].rule == VJP_RULES[Entrywise2][0] == \
+        "chain rule d f(A, B) = ∂₁f(A, B) ⊙ dA + ∂₂f(A, B) ⊙ dB"
+    assert sp.simplify(gradient.as_explicit() - 2 * (a.as_explicit() - y.as_explicit())) == \
+        sp.zeros(2, 1)

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.calculus.matrix import matrix_jacobian
-from derive.calculus.matrix_input import (Namespace, looks_like_sympy, read_expression,
-                                          sympy_names, to_sympy_syntax)
+from derive.calculus.function_names import sympy_names
+from derive.calculus.matrix_input import read_expression
+from derive.calculus.sympy_input import looks_like_sympy
+from derive.calculus.sympy_output import to_sympy_syntax
 from derive.errors import BadInput
 from tests.test_jacobian_cli import _run, _run_in_process
-from tests.test_matrix_calculus import _check_against_fd
+from tests.test_matrix_calculus import Namespace, _check_against_fd, matrix_jacobian
 
 n, m = sp.symbols("n m")
 X_COLUMN = {"x": ("n", 1)}

@@ -1,41 +1,37 @@
-"""Differentiation: concrete Jacobians and the matrix-expression calculus.
+r"""The calculus: Jacobians of SymPy expressions, at concrete sizes or in closed matrix form.
 
-:func:`jacobian` is the one public entry point.  Explicit SymPy matrices and scalars go to
-:mod:`.concrete`; strings (LaTeX or SymPy syntax) and matrix expressions over MatrixSymbols go to
-the matrix-expression calculus in :mod:`.matrix`.
+A self-contained library: it imports nothing of derive but :mod:`derive.errors`.  What it needs
+from outside it is given: the named scalar functions an expression may call (``functions``,
+name → :class:`~.functions.NamedFunction` class; ``derive.jacobian`` passes the activations),
+and the vector-Jacobian rules of nodes defined elsewhere
+(:func:`~.vjp_rules.register_vjp`, called by the module that defines the node).  Its modules
+are imported by path (``derive.calculus.matrix``); this package imports none of them.
+
+Layers, each importing only the ones above it:
+
+=====================  =========================================================================
+``functions``          :class:`~.functions.NamedFunction`: a scalar function Φ known by name
+``matrix_nodes``       the nodes SymPy lacks (‖X‖, softmax, Φ', f(A, B) entrywise, vec) and
+                       shape predicates
+``constructors``       mm, madd, transpose, hadamard: expressions built in one canonical form
+``steps``              :class:`~.steps.Step` (a rule applied) and :class:`~.steps.NoClosedForm`
+``vjp_rules``          the rule table :data:`~.vjp_rules.VJP_RULES` and the reverse-mode walk
+``entrywise``          entrywise algebra (σ' = σ(1 − σ) cancels)
+``tidy``               the tidier: a result rewritten into textbook form
+``linear``             a Jacobian read off a vector-Jacobian product
+``vec``                d vec(Y)/d vec(X) with Kronecker products
+``namespace``          an expression's names: shapes, scalars, named functions
+``function_names``     which function a called name means (named, then SymPy's)
+``shape_algebra``      shape-checked construction, shared by both readers
+``latex_tokens``       the LaTeX tokenizer
+``latex_input``        the LaTeX reader
+``sympy_input``        the SymPy-syntax reader (``ast``, nothing ``eval``-ed)
+``sympy_output``       the SymPy-syntax writer (what the reader reads back)
+``matrix_input``       read_expression: either syntax
+``numpy_code``         NumPy code of scalar expressions
+``matrix_printing``    textbook LaTeX and NumPy code of matrix expressions
+``result``             :class:`~.result.JacobianResult` and the layouts
+``concrete``           Jacobians with explicit entries (SymPy matrices)
+``matrix``             :func:`~.matrix.matrix_jacobian` and :func:`~.matrix.vjp`
+=====================  =========================================================================
 """
-
-from __future__ import annotations
-
-import sympy as sp
-
-from .concrete import concrete_jacobian
-from .result import LAYOUTS, JacobianResult
-
-
-def jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(), symmetric=(),
-             vec: bool = False):
-    """∂expr/∂wrt in ``layout`` ("numerator" or "denominator"); see SPEC §3.1 and §5a.
-
-    Explicit SymPy matrices go to :func:`concrete_jacobian`; strings and matrix expressions to
-    :func:`~derive.calculus.matrix.matrix_jacobian` (``vec=True``: d vec(Y)/d vec(X)).
-
-    >>> import sympy as sp
-    >>> x1, x2 = sp.symbols("x1 x2", real=True)
-    >>> jacobian(sp.Matrix([x1**2, x2**2]), sp.Matrix([x1, x2])).expr
-    Matrix([
-    [2*x1,    0],
-    [   0, 2*x2]])
-    """
-    concrete = isinstance(expr, (sp.MatrixBase, sp.Expr)) \
-        and not isinstance(expr, sp.MatrixExpr) and not expr.atoms(sp.MatrixSymbol) \
-        and not isinstance(wrt, sp.MatrixSymbol)
-    if concrete and not isinstance(wrt, str) and not vec:
-        return concrete_jacobian(expr, wrt, layout)
-    from .matrix import matrix_jacobian
-
-    return matrix_jacobian(expr, wrt, layout=layout, shapes=shapes, scalars=scalars,
-                           symmetric=symmetric, vec=vec)
-
-
-__all__ = ["jacobian", "concrete_jacobian", "JacobianResult", "LAYOUTS"]

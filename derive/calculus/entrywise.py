@@ -7,8 +7,8 @@ scalar function, it can be simplified by SymPy: with σ' = σ(1 − σ),
 
     y ⊙ σ'(z) ⊙ (1/σ(z)) − (1 − y) ⊙ σ'(z) ⊙ 1/(1 − σ(z))   becomes   y − σ(z),
 
-which is how the sigmoid/cross-entropy gradient simplifies (seed 002).  The result is turned
-back into a matrix expression and kept only when it is strictly shorter.
+which is how the sigmoid/cross-entropy gradient simplifies (as the Mines course writes it).  The
+result is turned back into a matrix expression and kept only when it is strictly shorter.
 
 Glossary: an *atom* is a matrix sub-expression not built entrywise, replaced by a scalar
 symbol; ``d`` the dummy argument of an elementwise function.  Scalar nodes (vᵀAv, ‖x‖) become
@@ -23,6 +23,7 @@ from functools import lru_cache
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from .constructors import hadamard, madd, mm
 from .matrix_nodes import ActivationPrime, elementwise, is_matrix
 
 _SCALAR_NODES = ("AsScalar", "MatNorm", "LogSumExp", "Determinant", "Trace")
@@ -88,8 +89,6 @@ class _Scalarizer:
 
     def to_matrix(self, scalar: sp.Expr, shape):
         """The matrix expression of ``scalar`` (entries of shape ``shape``)."""
-        from .matrix_rules import hadamard, madd, mm
-
         back = {d: m for m, d in self.atoms.items()}
         restore = {d: node for node, d in self.scalars.items()}
         depends = [d for d in back if scalar.has(d)]
@@ -137,14 +136,17 @@ def _candidates(scalar: sp.Expr):
 
 @lru_cache(maxsize=4096)
 def simplify_entrywise(expr):
-    """A strictly shorter form of an entrywise-built matrix expression, or ``expr`` itself.
+    r"""A strictly shorter form of an entrywise-built matrix expression, or ``expr`` itself.
 
-    >>> from derive.activations import ACTIVATIONS
+    >>> from derive.calculus.functions import NamedFunction, X
     >>> from derive.calculus.matrix_nodes import prime_function
+    >>> class sigmoid(NamedFunction):
+    ...     class entry:
+    ...         expr, latex = 1 / (1 + sp.exp(-X)), r"\sigma"
+    ...         derivative_at = staticmethod(lambda arg: sigmoid(arg) * (1 - sigmoid(arg)))
     >>> n = sp.Symbol("n")
     >>> z, y = sp.MatrixSymbol("z", n, 1), sp.MatrixSymbol("y", n, 1)
-    >>> sigma = ACTIVATIONS.get("sigmoid").function
-    >>> s, ds = elementwise(sigma, z), elementwise(prime_function(sigma), z)
+    >>> s, ds = elementwise(sigmoid, z), elementwise(prime_function(sigmoid), z)
     >>> d = sp.Dummy()
     >>> simplify_entrywise(sp.hadamard_product(ds, elementwise(sp.Lambda(d, 1 / d), s)))
     -Lambda(_d, sigmoid(_d)).(z) + 1

@@ -3,8 +3,8 @@ r"""Reading a matrix expression written in LaTeX: ``v^T A v``, ``\sigma(W x + b)
 A tokenizer and a recursive-descent parser of our own: general LaTeX readers (latex2sympy2 and
 its fork latex2sympy2_extended) read ``v^T`` as a power, ``A^T + A`` as ``2A`` and ``\log`` as
 the base-10 logarithm, which would lose the meaning silently (SPEC §7).  The parser builds
-SymPy matrix expressions through :class:`~derive.calculus.matrix_input.Algebra`, so shapes are
-checked as it reads.
+SymPy matrix expressions through :class:`~derive.calculus.shape_algebra.Algebra`, so shapes are
+checked as it reads; the tokens come from :mod:`.latex_tokens`.
 
 Grammar (juxtaposition is a product; unary minus binds looser than products)::
 
@@ -16,11 +16,11 @@ Grammar (juxtaposition is a product; unary minus binds looser than products)::
     name     := letter or \greek, with _sub and ^{[l]} / ^{(l)} decorations, \mathbf{.} etc.
 
 Functions: ``\log`` ``\ln`` (natural), ``\exp``, ``\det``, ``\log\det``, ``\operatorname{tr}``,
-``\operatorname{diag}``, ``\operatorname{softmax}``, ``\operatorname{logsumexp}``, every
-activation of the registry by its name or LaTeX name (``\sigma``, ``\tanh``,
-``\operatorname{relu}``; ``\sigma'`` for its derivative), and SymPy's one-variable functions
-(``\sin``, ``\cos``, ``\sinh``, …).  A function of a matrix applies entrywise; of a scalar or a
-1×1 expression it is a scalar.
+``\operatorname{diag}``, ``\operatorname{softmax}``, ``\operatorname{logsumexp}``, every named
+function of the namespace by its name or LaTeX name (``derive.jacobian`` passes the activations:
+``\sigma``, ``\tanh``, ``\operatorname{relu}``; ``\sigma'`` for a derivative), and SymPy's
+one-variable functions (``\sin``, ``\cos``, ``\sinh``, …).  A function of a matrix applies
+entrywise; of a scalar or a 1×1 expression it is a scalar.
 
 Errors raise :class:`~derive.errors.BadInput` whose message shows the input and a caret under
 the offending column.
@@ -29,25 +29,16 @@ the offending column.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import sympy as sp
 
-from ..activations import ACTIVATIONS
 from ..errors import BadInput
-from .matrix_input import (Algebra, Namespace, Unsized, known_functions, scalar_function,
-                           size_of)
+from .function_names import known_functions, scalar_function
+from .functions import NamedFunction, latex_name
+from .latex_tokens import Token, marked, tokenize
 from .matrix_nodes import elementwise, is_matrix, is_one_by_one, prime_function, to_scalar
-
-_TOKEN = re.compile(r"""
-    (?P<space>\s+|\\[,;:! ]|\\quad|\\qquad)
-  | (?P<norm>\\\||\\lVert|\\rVert|\\Vert)
-  | (?P<command>\\[A-Za-z]+)
-  | (?P<number>[0-9]+(?:\.[0-9]+)?)
-  | (?P<letter>[A-Za-z])
-  | (?P<escaped>\\_)
-  | (?P<symbol>[-+*/^_()\[\]{}|',.&=])
-""", re.VERBOSE)
+from .namespace import Namespace, size_of
+from .shape_algebra import Algebra, Unsized
 
 _SIZING = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\big", r"\Big",
            r"\biggl", r"\biggr", r"\bigg", r"\Bigg", r"\mathopen", r"\mathclose"}
@@ -66,50 +57,16 @@ _SPECIAL = {"tr": "trace", "Tr": "trace", "trace": "trace", "det": "det", "logde
             "exp": "exp", "norm": "norm"}
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    end: int
-
-
-def tokenize(text: str, where: str | None = "EXPR") -> list[Token]:
-    """The tokens of ``text`` (spaces dropped), positions into ``text``."""
-    tokens, position = [], 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:
-            raise BadInput(marked(text, position, f"unexpected character {text[position]!r}"),
-                           where)
-        kind = match.lastgroup
-        if kind == "escaped":            # \_ inside a name: leaky\_relu
-            tokens.append(Token("symbol", "_", match.start(), match.end()))
-        elif kind != "space":
-            tokens.append(Token(kind, match.group(), match.start(), match.end()))
-        position = match.end()
-    tokens.append(Token("end", "", len(text), len(text)))
-    return tokens
-
-
-def marked(text: str, column: int, message: str) -> str:
-    """``message at column k`` then the input and a caret under column k."""
-    return f"{message} at column {column + 1}\n  {text}\n  {' ' * column}^"
-
-
-def _activation_names() -> dict:
-    """LaTeX or plain name → registry name, for every registered activation except softmax."""
+def _spellings(functions: dict) -> dict:
+    """LaTeX or plain name → table name, for every named function of ``functions``
+    (``\\sigma`` and ``sigmoid`` → ``sigmoid``, ``relu`` for ``\\operatorname{relu}``)."""
     names = {}
-    for name in ACTIVATIONS.names():
-        if name == "softmax":
-            continue
+    for name, function in functions.items():
         names[name] = name
         names[name.lower()] = name
-        try:
-            entry = ACTIVATIONS.get(name)
-        except Exception:  # a parametrised entry that needs arguments
-            continue
-        latex = entry.latex
+        if not issubclass(function, NamedFunction):
+            continue                    # a SymPy function under a name of one's own: no LaTeX
+        latex = latex_name(function)
         match = re.fullmatch(r"\\operatorname\{(\w+)\}", latex)
         names[match.group(1) if match else latex.lstrip("\\")] = name
     return names
@@ -126,7 +83,7 @@ class LatexReader:
         self.index = 0
         self.algebra = Algebra(where, namespace)
         self.closers: list[str] = []
-        self.activations = _activation_names()
+        self.spellings = _spellings(namespace.functions)
 
     # token helpers
     @property
@@ -275,7 +232,7 @@ class LatexReader:
 
     def sub_reader(self, group: str, token: Token) -> "LatexReader":
         reader = LatexReader(group, self.namespace, self.where)
-        reader.activations = self.activations
+        reader.spellings = self.spellings
         return reader
 
     def group_text(self) -> str:
@@ -361,8 +318,8 @@ class LatexReader:
     def is_function_word(self, word: str) -> bool:
         if word in self.namespace.shapes or word in self.namespace.scalars:
             return False
-        return word in _SPECIAL or word in self.activations or word.lower() in self.activations \
-            or scalar_function(word) is not None
+        return word in _SPECIAL or word in self.spellings or word.lower() in self.spellings \
+            or scalar_function(word, self.namespace.functions) is not None
 
     def bare_function(self):
         """A function written as plain letters and called, ``tr(A^T A)``, ``log(det(X))``:
@@ -386,7 +343,8 @@ class LatexReader:
         letters = [t.text for t in self.tokens[self.index:end + 1]]
         if all(ch in self.namespace.shapes or ch in self.namespace.scalars for ch in letters):
             return None                  # a product of declared variables: ab(x + y)
-        self.fail(f"unknown function {word!r}; known: {known_functions()} (for a product, "
+        self.fail(f"unknown function {word!r}; known: "
+                  f"{known_functions(self.namespace.functions)} (for a product, "
                   "separate the factors with spaces)", start)
 
     def name(self, base: str | None = None, start: Token | None = None):
@@ -448,9 +406,10 @@ class LatexReader:
                 parts.append(self.tokens[closing].text)
                 closing += 1
             word = "".join(parts)
-            if word in _SPECIAL or word in self.activations or word.lower() in self.activations \
-                    or (token.text != r"\mathrm" and scalar_function(word) is not None) \
-                    or (token.text == r"\mathrm" and (word in _SPECIAL or word in self.activations)):
+            if word in _SPECIAL or word in self.spellings or word.lower() in self.spellings \
+                    or (token.text != r"\mathrm"
+                        and scalar_function(word, self.namespace.functions) is not None) \
+                    or (token.text == r"\mathrm" and (word in _SPECIAL or word in self.spellings)):
                 self.index = closing + 1
                 return word, token
             return None
@@ -458,8 +417,9 @@ class LatexReader:
             word = token.text[1:]
             if word in self.namespace.shapes or word in self.namespace.scalars:
                 return None
-            if word in _SPECIAL or token.text in self.activations or word in self.activations \
-                    or (word not in _GREEK and scalar_function(word) is not None):
+            if word in _SPECIAL or token.text in self.spellings or word in self.spellings \
+                    or (word not in _GREEK
+                        and scalar_function(word, self.namespace.functions) is not None):
                 self.advance()
                 return word, token
         return None
@@ -519,9 +479,11 @@ class LatexReader:
         if token.text in _NAMED and self.peek().text == "{":
             self.advance()
             word = self.group_text()
-            self.fail(f"unknown function {token.text}{{{word}}}; known: {known_functions()}",
+            self.fail(f"unknown function {token.text}{{{word}}}; known: "
+                      f"{known_functions(self.namespace.functions)}",
                       token)
-        self.fail(f"unknown command {token.text}; known functions: {known_functions()}")
+        self.fail(f"unknown command {token.text}; known functions: "
+                  f"{known_functions(self.namespace.functions)}")
 
     def frac_part(self):
         """A \\frac argument: {…} or a single letter, digit or command."""
@@ -575,8 +537,8 @@ class LatexReader:
         text = self.source(start.start)
         algebra = self.algebra
         kind = _SPECIAL.get(word)
-        if prime and word not in self.activations and word.lower() not in self.activations \
-                and token.text not in self.activations:
+        if prime and word not in self.spellings and word.lower() not in self.spellings \
+                and token.text not in self.spellings:
             self.fail(f"a derivative mark on {word} is only read for activations", token)
 
         def build():
@@ -588,9 +550,10 @@ class LatexReader:
                 return algebra.apply(sp.sqrt, value, text)
             if kind in ("log", "exp"):
                 return algebra.apply(getattr(sp, kind), value, text)
-            name = self.activations.get(word) or self.activations.get(word.lower()) or \
-                self.activations.get(token.text)
-            function = ACTIVATIONS.get(name).function if name else scalar_function(word)
+            name = self.spellings.get(word) or self.spellings.get(word.lower()) or \
+                self.spellings.get(token.text)
+            function = self.namespace.functions[name] if name else \
+                scalar_function(word, self.namespace.functions)
             if prime:
                 function = prime_function(function)
             if is_matrix(value) and not is_one_by_one(value):
@@ -622,4 +585,4 @@ def read_latex(text: str, namespace: Namespace | None = None, where: str | None 
     return LatexReader(text, namespace if namespace is not None else Namespace(), where).read()
 
 
-__all__ = ["read_latex", "tokenize", "LatexReader", "marked"]
+__all__ = ["read_latex", "LatexReader"]

@@ -3,19 +3,19 @@ r"""The matrix-expression calculus: derivatives in closed matrix form, with symb
 SymPy's own MatrixSymbol calculus fails on the expressions of neural networks (elementwise
 activations, norms of residuals, log-determinants, sums of traces), so this engine is our own.
 It works in reverse mode: the cotangent of the expression is pushed to its arguments by one rule
-per node (:mod:`.matrix_rules`; each rule is a Magnus–Neudecker differential identity in adjoint
-form), and the result is brought into textbook form.
+per node (:mod:`.vjp_rules`; each rule is a Magnus–Neudecker differential identity in adjoint
+form), and the result is brought into textbook form (:mod:`.tidy`).
 
 - a scalar f: ∇_X f (the shape of X) is the VJP of f with upstream 1; it is the denominator
   layout, and numerator layout is its transpose (SPEC §3.1);
 - a vector y ∈ R^m (a row vector counts as the vector of its entries): the VJP with a symbolic
   upstream column g is linear in g, Jᵀ g; the Jacobian is read off it (u ⊙ (N g) = diag(u) N g,
-  L gᵀ R = L Rᵀ g, tr(L g R) = R L g);
+  L gᵀ R = L Rᵀ g, tr(L g R) = R L g; :mod:`.linear`);
 - a matrix-valued expression differentiated by anything, or a vector by a matrix, is a tensor of
   order 3 or 4: with ``vec=True`` it is d vec(Y)/d vec(X), built in forward mode with Kronecker
   products (:mod:`.vec`); without, it is refused with that advice.
 
-Tidying (:func:`~.matrix_rules.tidy`) pushes transposes to the leaves, collects common factors
+Tidying (:func:`~.tidy.tidy`) pushes transposes to the leaves, collects common factors
 and scalar coefficients, and simplifies entrywise algebra (:mod:`.entrywise`: with σ' = σ(1 − σ)
 the sigmoid/cross-entropy gradient cancels to σ(z) − y).
 
@@ -34,11 +34,19 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from ..errors import BadInput
-from .matrix_input import Namespace, read_expression
+from .constructors import transpose
+from .latex_input import read_latex
+from .linear import linear_part
+from .matrix_input import read_expression
 from .matrix_nodes import elementwise, is_column, is_matrix, is_row, is_vector, shape_of
 from .matrix_printing import dims_of, identifier, latex_matrix, numpy_matrix_code
-from .matrix_rules import Step, backpropagate, linear_part, tidy, transpose
+from .namespace import Namespace, shape_text
 from .result import JacobianResult, check_layout
+from .steps import Step
+from .sympy_output import to_sympy_syntax
+from .tidy import tidy
+from .vec import vec_jacobian
+from .vjp_rules import backpropagate
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,6 @@ class MatrixJacobianResult(JacobianResult):
     @property
     def sympy(self) -> str:
         """The result in SymPy syntax that ``derive jacobian`` reads back to an equal result."""
-        from .matrix_input import to_sympy_syntax
         return to_sympy_syntax(self.expr)
 
     @property
@@ -74,10 +81,6 @@ class MatrixJacobianResult(JacobianResult):
         symbols = _variables(self.of) + [s for s in _variables(self.expr) if s not in
                                          _variables(self.of)]
         return {s.name: identifier(s.name) for s in sorted(set(symbols), key=lambda s: s.name)}
-
-
-def _shape_text(shape) -> str:
-    return f"{shape[0]}×{shape[1]}"
 
 
 def _resolve_variable(wrt, expr, namespace: Namespace):
@@ -90,8 +93,6 @@ def _resolve_variable(wrt, expr, namespace: Namespace):
     known = {s.name: s for s in _variables(expr)}
     if name in known:
         return known[name]
-    from .latex_input import read_latex
-
     try:
         symbol = read_latex(name, namespace, "--wrt")
     except BadInput:
@@ -107,8 +108,9 @@ def _variables(expr) -> list:
     return sorted(symbols, key=lambda s: s.name)
 
 
-def _prepare(expr, shapes, scalars):
-    namespace = Namespace(shapes=dict(shapes or {}), scalars=tuple(scalars or ()))
+def _prepare(expr, shapes, scalars, functions):
+    namespace = Namespace(shapes=dict(shapes or {}), scalars=tuple(scalars or ()),
+                          functions=dict(functions or {}))
     if isinstance(expr, str):
         expr = read_expression(expr, namespace)
     elif isinstance(expr, (sp.MatrixExpr, sp.Expr)):
@@ -129,7 +131,7 @@ def _symmetric_set(symmetric, namespace: Namespace) -> frozenset:
         symbol = namespace.lookup(item) if isinstance(item, str) else item
         if not isinstance(symbol, sp.MatrixSymbol) or symbol.shape[0] != symbol.shape[1]:
             raise BadInput(f"{item} is declared symmetric but is not a square matrix "
-                           f"({_shape_text(shape_of(symbol))})", "--symmetric")
+                           f"({shape_text(shape_of(symbol))})", "--symmetric")
         result.add(symbol)
     return frozenset(result)
 
@@ -142,7 +144,7 @@ def _upstream_symbol(rows, taken: set) -> sp.MatrixSymbol:
 
 
 def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(),
-                    symmetric=(), vec: bool = False) -> MatrixJacobianResult:
+                    symmetric=(), vec: bool = False, functions=None) -> MatrixJacobianResult:
     r"""∂expr/∂wrt in closed matrix form, in ``layout``.
 
     Parameters
@@ -165,6 +167,10 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
         The vec convention (:mod:`.vec`): d vec(Y)/d vec(X), rc × pq for Y r×c and X p×q in
         numerator layout (its transpose in denominator layout), with Kronecker products.  Any
         EXPR and variable; needed when the derivative is a tensor of order 3 or 4.
+    functions : dict, optional
+        name → :class:`~derive.calculus.functions.NamedFunction` class: the named scalar
+        functions a string EXPR may call (``derive.jacobian`` passes the activations, so that
+        ``\sigma(W x + b)`` reads); SymPy's functions (``\tanh``, ``exp``) need none.
 
     Returns
     -------
@@ -184,14 +190,14 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
     (A + A.T)*v
     >>> matrix_jacobian("v^T A v", "v", symmetric=["A"]).expr
     2*v.T*A
-    >>> matrix_jacobian(r"\sigma(W x + b)", "x", shapes={"W": ("m", "n"), "b": ("m", 1)}).shape
+    >>> matrix_jacobian(r"\tanh(W x + b)", "x", shapes={"W": ("m", "n"), "b": ("m", 1)}).shape
     (m, n)
     >>> matrix_jacobian("A X B", "X", shapes={"A": (2, 3), "X": (3, 4), "B": (4, 5)},
     ...                 vec=True).expr
     KroneckerProduct(B.T, A)
     """
     check_layout(layout)
-    expr, namespace = _prepare(expr, shapes, scalars)
+    expr, namespace = _prepare(expr, shapes, scalars, functions)
     variable = _resolve_variable(wrt, expr, namespace)
     sym = _symmetric_set(symmetric, namespace)
     steps: list[Step] = []
@@ -203,8 +209,6 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
     vector_var = scalar_var or is_vector(variable)
 
     if vec:
-        from .vec import vec_jacobian
-
         jacobian = vec_jacobian(expr, variable, steps)
         rows, cols = out_rows * out_cols, var_shape[0] * var_shape[1]
         shape = (rows, cols) if layout == "numerator" else (cols, rows)
@@ -228,8 +232,8 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
         shape = grad_shape if layout == "denominator" else (grad_shape[1], grad_shape[0])
     elif is_vector(expr) or (is_matrix(expr) and (out_rows == 1 or out_cols == 1)):
         if not vector_var:
-            raise BadInput(f"EXPR is a vector ({_shape_text((out_rows, out_cols))}) and "
-                           f"{variable} is a {_shape_text(var_shape)} matrix: the derivative is "
+            raise BadInput(f"EXPR is a vector ({shape_text((out_rows, out_cols))}) and "
+                           f"{variable} is a {shape_text(var_shape)} matrix: the derivative is "
                            "a 3-tensor; ask for d vec(EXPR)/d vec(" + str(variable) + ") with "
                            "--vec (vec=True), or differentiate a scalar function of EXPR")
         column = expr if is_column(expr) else transpose(expr)
@@ -252,8 +256,8 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
         shape = (m, n) if layout == "numerator" else (n, m)
     else:
         order = 3 if scalar_var or is_vector(variable) else 4
-        raise BadInput(f"EXPR is a {_shape_text((out_rows, out_cols))} matrix: its derivative "
-                       f"with respect to {variable} ({_shape_text(var_shape)}) is a "
+        raise BadInput(f"EXPR is a {shape_text((out_rows, out_cols))} matrix: its derivative "
+                       f"with respect to {variable} ({shape_text(var_shape)}) is a "
                        f"{order}-tensor; ask for d vec(EXPR)/d vec({variable}) with --vec "
                        "(vec=True), or differentiate a scalar function of it (a trace, a norm)")
 
@@ -262,10 +266,10 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
     if result is None:
         result = sp.ZeroMatrix(*shape)
         notes.append(f"EXPR does not depend on {variable}: the result is the zero matrix "
-                     f"({_shape_text(shape)})")
+                     f"({shape_text(shape)})")
     elif not is_matrix(result) and result == 0 and shape != (1, 1):
         result = sp.ZeroMatrix(*shape)          # e.g. a step function: Φ' = 0 off its kinks
-        notes.append(f"the derivative is zero wherever it exists ({_shape_text(shape)})")
+        notes.append(f"the derivative is zero wherever it exists ({shape_text(shape)})")
     if not is_matrix(result) and shape != (1, 1):
         raise AssertionError(f"internal error: scalar result {result} for shape {shape}")
     if is_matrix(result) and tuple(result.shape) != shape:
@@ -309,8 +313,8 @@ def vjp(expr, wrt, upstream, symmetric=()):
     W.T*delta
     """
     if shape_of(expr) != shape_of(upstream):
-        raise BadInput(f"the upstream gradient is {_shape_text(shape_of(upstream))} but the "
-                       f"expression is {_shape_text(shape_of(expr))}")
+        raise BadInput(f"the upstream gradient is {shape_text(shape_of(upstream))} but the "
+                       f"expression is {shape_text(shape_of(expr))}")
     sym = frozenset(symmetric or ())
     steps: list[Step] = []
     result = backpropagate(expr, upstream, wrt, steps)

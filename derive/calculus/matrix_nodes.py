@@ -9,11 +9,18 @@ SymPy's matrix expressions (``MatrixSymbol``, ``MatMul``, ``MatAdd``, ``Transpos
 - :class:`MatNorm` — the 2-norm of a vector / Frobenius norm of a matrix;
 - :class:`Softmax` — softmax of a column, or of each column of a matrix (a batch), same shape;
 - :class:`LogSumExp` — log Σ_i exp(z_i) of a column (a scalar);
-- :func:`prime_function` — the SymPy function Φ' of an activation Φ, printed ``\\sigma'(z)``;
+- :class:`Vec`, :class:`CommutationMatrix` — vec(M) and K_{r,c} of the vec convention;
+- :class:`Entrywise2` — f(A, B) applied entry by entry to two matrices of one shape (a loss
+  ℓ(Ŷ, Y), its derivative, a fused output signal);
+- :func:`prime_function` — the SymPy function Φ' of a named function Φ
+  (:class:`~derive.calculus.functions.NamedFunction`), printed ``\\sigma'(z)``;
 - :func:`elementwise` / :func:`elementwise_derivative` — Φ(Z) and Φ'(Z) applied entrywise.
 
+Each node's vector-Jacobian rule is in :mod:`.vjp_rules`.
+
 Glossary: ``M``, ``Z`` matrix expressions; ``z`` a column; ``d`` the dummy argument of an
-elementwise function; Φ an elementwise function.
+elementwise function; Φ an elementwise function; ``u``, ``v`` (:data:`U`, :data:`V`) the two
+scalar arguments of an :class:`Entrywise2` function.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.hadamard import canonicalize as canonicalize_hadamard
 
-from ..activations import ActivationFunction
+from .functions import NamedFunction
 
 _ARG = sp.Dummy("d", real=True)
 
@@ -215,8 +222,63 @@ class CommutationMatrix(sp.MatrixExpr):
         return sp.KroneckerDelta(j, (i // cols) + (i % cols) * rows)
 
 
+U = sp.Symbol("u", real=True)
+V = sp.Symbol("v", real=True)
+
+
+class Entrywise2(ExplicitWhenConcrete):
+    """f(A, B) entry by entry; ``function`` a Lambda of two variables.
+
+    >>> n = sp.Symbol("n")
+    >>> a, y = sp.MatrixSymbol("a", n, 1), sp.MatrixSymbol("y", n, 1)
+    >>> Entrywise2(sp.Lambda((U, V), U - V), a, y).shape
+    (n, 1)
+    """
+
+    def __new__(cls, function: sp.Lambda, first, second):
+        if tuple(first.shape) != tuple(second.shape):
+            raise ValueError(f"entrywise function of shapes {first.shape} and {second.shape}")
+        return sp.MatrixExpr.__new__(cls, function, first, second)
+
+    @property
+    def function(self) -> sp.Lambda:
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+    def body(self, first=None, second=None) -> sp.Expr:
+        """The scalar body with its variables replaced by ``first`` and ``second``."""
+        (u, v), expr = self.function.variables, self.function.expr
+        return expr.xreplace({u: first if first is not None else U,
+                              v: second if second is not None else V})
+
+    def partial(self, argindex: int) -> "Entrywise2":
+        """∂f/∂(argument ``argindex``) as an entrywise function of the same arguments."""
+        (u, v), expr = self.function.variables, self.function.expr
+        variable = (u, v)[argindex]
+        derivative = sp.diff(expr, variable).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+        return Entrywise2(sp.Lambda((u, v), derivative), self.args[1], self.args[2])
+
+    def _entry(self, i, j, **kwargs):
+        return self.body(self.args[1][i, j], self.args[2][i, j])
+
+
+def entrywise2(expr: sp.Expr, first_symbol: sp.Symbol, second_symbol: sp.Symbol, first, second):
+    """The matrix f(first, second) for a scalar ``expr`` of two symbols.
+
+    A body free of the second symbol is an ordinary elementwise function of the first.
+    """
+    function = sp.Lambda((U, V), expr.xreplace({first_symbol: U, second_symbol: V}))
+    return Entrywise2(function, first, second)
+
+
 class ActivationPrime(sp.Function):
-    """Base of Φ' functions: ``prime_function(sigmoid)(z)`` prints σ'(z), evaluates Φ'."""
+    """Base of Φ' functions: ``prime_function(sigmoid)(z)`` prints σ'(z), evaluates Φ'.
+
+    ``base`` is the :class:`~derive.calculus.functions.NamedFunction` class of Φ.
+    """
 
     base: type
     nargs = 1
@@ -242,7 +304,7 @@ _PRIMES: dict = {}
 
 
 def prime_function(function: type) -> type:
-    """The SymPy function Φ' of a registry activation's function class (one class per Φ)."""
+    """The SymPy function Φ' of a named function's class (one class per Φ)."""
     if function not in _PRIMES:
         _PRIMES[function] = type(f"{function.__name__}_prime", (ActivationPrime,),
                                  {"base": function, "__module__": __name__})
@@ -339,10 +401,10 @@ def lambda_head(function: sp.Lambda):
 
 
 def scalar_derivative(function: sp.Lambda) -> sp.Lambda:
-    """Φ' as a Lambda: a registry activation's ``derivative_at`` (printed Φ'), else sympy.diff."""
+    """Φ' as a Lambda: a named function's ``derivative_at`` (printed Φ'), else sympy.diff."""
     (var,), body = function.variables, function.expr
     head = lambda_head(function)
-    if head is not None and issubclass(head, ActivationFunction):
+    if head is not None and issubclass(head, NamedFunction):
         entry = head.entry
         derivative = entry.printed_derivative
         # Not ``is_constant()``: it differentiates, and step' = 0 would make step(x) "constant".
@@ -362,7 +424,8 @@ def elementwise_derivative(node: ElementwiseApplyFunction):
 
 
 __all__ = ["AsScalar", "MatNorm", "LogSumExp", "Softmax", "Vec", "CommutationMatrix",
-           "ActivationPrime", "prime_function", "elementwise", "canonical_lambda", "matrix_sum",
+           "ExplicitWhenConcrete", "Entrywise2", "entrywise2", "U", "V", "ActivationPrime",
+           "prime_function", "elementwise", "canonical_lambda", "matrix_sum",
            "hadamard_of", "elementwise_derivative", "lambda_head", "scalar_derivative",
            "to_scalar", "is_matrix", "shape_of", "is_column", "is_row", "is_vector",
            "is_one_by_one"]

@@ -2,7 +2,7 @@
 
 :class:`MatrixLatexPrinter` prints ``A^{T}``, ``X^{-T}``, ``\\odot``, ``\\det``, ``\\operatorname{tr}``,
 ``\\sigma'(z)``, ``\\|x\\|``.  :class:`MatrixNumpyPrinter` extends the package's
-:class:`~derive.printing.numpy_printer.NumpyCodePrinter` with ``@``, ``.T``, ``np.linalg.*`` and
+:class:`~derive.calculus.numpy_code.NumpyCodePrinter` with ``@``, ``.T``, ``np.linalg.*`` and
 explicit elementwise functions; symbolic sizes are printed as ``name.shape[i]`` of a variable
 that has them, so the code needs nothing but the variables.
 
@@ -23,9 +23,9 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
-from ..activations import ActivationFunction
-from ..printing.numpy_printer import NumpyCodePrinter
+from .functions import NamedFunction
 from .matrix_nodes import ActivationPrime, AsScalar, Softmax, Vec, is_matrix
+from .numpy_code import NumpyCodePrinter
 
 _PLACEHOLDER = "XARGPLACEHOLDERX"
 
@@ -39,8 +39,9 @@ def identifier(name: str) -> str:
     return text if not text[0].isdigit() else "v_" + text
 
 
-def _hadamard_order(args):
-    # Textbook order: Φ'(z) ⊙ g — elementwise derivatives first, the rest as SymPy sorts them.
+def hadamard_order(args):
+    """The factors of a Hadamard product in textbook order: Φ'(z) ⊙ g — elementwise derivatives
+    first, the rest as SymPy sorts them."""
     def is_derivative(arg):
         return isinstance(arg, ElementwiseApplyFunction) and any(
             isinstance(f, ActivationPrime) for f in sp.preorder_traversal(arg.function.expr))
@@ -56,7 +57,7 @@ def _is_compound(arg) -> bool:
     return not (isinstance(body, sp.Function) and body.args == (var,))
 
 
-def _textbook_terms(expr) -> list:
+def textbook_terms(expr) -> list:
     """The terms of a sum in the order a textbook writes them: positive terms first (x − a,
     not −a + x), terms with a symbolic scalar coefficient after the others (Xᵀ(Xw − y) + λw),
     otherwise SymPy's canonical order."""
@@ -67,7 +68,8 @@ def _textbook_terms(expr) -> list:
     return sorted(expr.args, key=key)
 
 
-def _join_terms(parts: list) -> str:
+def join_terms(parts: list) -> str:
+    """The printed terms of a sum joined with ``+``, or ``-`` for a term printed with a sign."""
     text = parts[0]
     for part in parts[1:]:
         text += f" - {part[1:].lstrip()}" if part.startswith("-") else f" + {part}"
@@ -78,11 +80,11 @@ class MatrixLatexPrinter(LatexPrinter):
     """LaTeX of matrix expressions in textbook notation."""
 
     def _print_MatAdd(self, expr):
-        return _join_terms([self._print(term) for term in _textbook_terms(expr)])
+        return join_terms([self._print(term) for term in textbook_terms(expr)])
 
     def _print_HadamardProduct(self, expr):
         parts = []
-        for arg in _hadamard_order(expr.args):
+        for arg in hadamard_order(expr.args):
             text = self._print(arg)
             if isinstance(arg, (sp.MatAdd, sp.MatMul, sp.HadamardProduct)) or _is_compound(arg):
                 text = rf"\left({text}\right)"
@@ -269,7 +271,7 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
         return f"{self._wrap(coeff)}*({body})" if len(factors) > 1 else f"{self._wrap(coeff)}*{body}"
 
     def _print_MatAdd(self, expr):
-        return _join_terms([self._print(term) for term in _textbook_terms(expr)])
+        return join_terms([self._print(term) for term in textbook_terms(expr)])
 
     def _print_Transpose(self, expr):
         return f"{self._wrap(expr.arg)}.T"
@@ -330,16 +332,17 @@ class MatrixNumpyPrinter(NumpyCodePrinter):
         z = self._print(expr.vector)
         return f"(np.max({z}) + np.log(np.sum(np.exp({z} - np.max({z})))))"
 
-    # An activation prints as its explicit formula, which is an operation, not an atom:
-    # parenthesised, so that σ(z)**2 and 1/σ(z) keep their meaning.
-    def _print_ActivationFunction(self, expr):
-        return f"({self._print(expr.explicit())})"
-
+    # A named function and its derivative print as their explicit formulas, which are
+    # operations, not atoms: parenthesised, so that σ(z)**2 and 1/σ(z) keep their meaning.
+    # Reached through _print_Function (SymPy's dispatch skips the classes between a Function
+    # subclass and Function); subclasses override _print_ActivationPrime.
     def _print_ActivationPrime(self, expr):
         return f"({self._print(expr.explicit())})"
 
     def _print_Function(self, expr):
-        if isinstance(expr, (ActivationPrime, ActivationFunction)):
+        if isinstance(expr, ActivationPrime):
+            return self._print_ActivationPrime(expr)
+        if isinstance(expr, NamedFunction):
             return f"({self._print(expr.explicit())})"
         return super()._print_Function(expr)
 
@@ -376,4 +379,4 @@ def numpy_matrix_code(expr, dims: dict | None = None, shape: tuple | None = None
 
 
 __all__ = ["MatrixLatexPrinter", "MatrixNumpyPrinter", "latex_matrix", "numpy_matrix_code",
-           "dims_of", "identifier"]
+           "dims_of", "identifier", "hadamard_order", "join_terms", "textbook_terms"]

@@ -1,4 +1,10 @@
-"""The result of ``derive.jacobian``: data plus its renderings."""
+"""The result of a Jacobian: data plus its renderings; the layouts.
+
+>>> check_layout("sideways")
+Traceback (most recent call last):
+...
+derive.errors.BadInput: unknown layout 'sideways'; known: numerator, denominator
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,14 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..errors import BadInput
+from .numpy_code import numpy_code
+
 LAYOUTS = ("numerator", "denominator")
 
 
 def check_layout(layout: str) -> str:
-    from ..errors import BadInput
-
+    """``layout`` when it is one of :data:`LAYOUTS`; :class:`BadInput` otherwise."""
     if layout not in LAYOUTS:
         raise BadInput(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
     return layout
@@ -48,6 +56,4 @@ class JacobianResult:
 
     @property
     def numpy(self) -> str:
-        from ..printing.numpy_printer import numpy_code
-
         return numpy_code(self.expr)

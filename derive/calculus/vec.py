@@ -29,8 +29,10 @@ from sympy.matrices.expressions.kronecker import KroneckerProduct
 
 from .matrix_nodes import (CommutationMatrix, Softmax, Vec, elementwise_derivative, is_column,
                            is_matrix, is_row, shape_of)
-from .matrix_rules import (NoClosedForm, Step, backpropagate, hadamard, madd, mm, tidy,
-                           transpose)
+from .constructors import hadamard, madd, mm, transpose
+from .steps import NoClosedForm, Step
+from .tidy import tidy
+from .vjp_rules import backpropagate
 
 
 def vec(matrix):
@@ -188,7 +190,7 @@ def vec_jacobian(expr, wrt, steps: list | None = None):
     wrt : sympy.MatrixSymbol or sympy.Symbol
         X, p×q.
     steps : list, optional
-        Receives a :class:`~derive.calculus.matrix_rules.Step` per rule applied.
+        Receives a :class:`~derive.calculus.steps.Step` per rule applied.
 
     Returns
     -------

@@ -30,10 +30,11 @@ import json
 import sys
 
 from . import EXIT_OK, add_output_arguments, write_output
-from ..calculus.matrix import matrix_jacobian
-from ..calculus.matrix_input import parse_shape_spec
 from ..calculus.matrix_printing import latex_matrix
+from ..calculus.namespace import parse_shape_spec
+from ..calculus.result import LAYOUTS
 from ..errors import BadInput
+from ..jacobians import jacobian
 
 HELP = "closed-form Jacobian / gradient of a matrix expression (LaTeX or SymPy syntax)"
 FORMATS = ("latex", "numpy", "sympy", "json")
@@ -48,7 +49,7 @@ def add_arguments(parser) -> None:
                         help="a real scalar variable; repeat")
     parser.add_argument("--symmetric", action="append", default=[], metavar="NAME",
                         help="a symmetric square matrix; repeat")
-    parser.add_argument("--layout", choices=("numerator", "denominator"), default="numerator")
+    parser.add_argument("--layout", choices=LAYOUTS, default="numerator")
     parser.add_argument("--format", choices=FORMATS, default="latex")
     parser.add_argument("--vec", action="store_true",
                         help="the vec convention: d vec(EXPR)/d vec(VAR) (columns stacked, "
@@ -90,9 +91,9 @@ RENDERINGS = {
 
 def run(args) -> int:
     try:
-        result = matrix_jacobian(args.expr, args.wrt, layout=args.layout,
-                                 shapes=_shapes(args.shape), scalars=_split_names(args.scalar),
-                                 symmetric=_split_names(args.symmetric), vec=args.vec)
+        result = jacobian(args.expr, args.wrt, layout=args.layout, shapes=_shapes(args.shape),
+                          scalars=_split_names(args.scalar),
+                          symmetric=_split_names(args.symmetric), vec=args.vec)
     except BadInput:
         raise
     except (TypeError, ValueError, NotImplementedError, AttributeError) as exc:

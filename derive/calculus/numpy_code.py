@@ -1,14 +1,14 @@
-"""NumPy printer for derive's expressions.
+"""NumPy code for SymPy expressions: one expression with the module alias ``np``.
 
-SymPy's own NumPy printer does not know our activation functions and prints ``Max`` of an
-array against a scalar in a form that fails on arrays; this subclass prints every registered
-activation through its explicit expression and uses ufuncs that broadcast.
+SymPy's own NumPy printer does not know named functions (σ, relu, a user's swish) and prints
+``Max`` of an array against a scalar in a form that fails on arrays; this subclass prints every
+:class:`~derive.calculus.functions.NamedFunction` through its explicit formula and uses ufuncs
+that broadcast.  The matrix printer (:mod:`.matrix_printing`) and derive's program printers
+build on it.
 
->>> import sympy as sp
->>> from derive.activations import ACTIVATIONS
 >>> z = sp.Symbol("z", real=True)
->>> numpy_code(ACTIVATIONS.get("relu").apply(z))
-'(np.maximum(0, z))'
+>>> numpy_code(sp.Max(0, z) + sp.Heaviside(z, 1))
+'np.heaviside(z, 1.0) + np.maximum(0, z)'
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from ..activations import ActivationFunction, softmax
+from .functions import NamedFunction
 
 
 class NumpyCodePrinter(NumPyPrinter):
@@ -30,15 +30,15 @@ class NumpyCodePrinter(NumPyPrinter):
     def _module_format(self, fqn, register=True):
         return fqn.replace("numpy.", "np.") if fqn.startswith("numpy.") else fqn
 
-    # Parenthesised: the formula stands for one factor (sigmoid(z)**2, 1/sigmoid(z)).
-    def _print_ActivationFunction(self, expr):
-        return f"({self._print(expr.explicit())})"
-
+    # Parenthesised: the formula stands for one factor (sigmoid(z)**2, 1/sigmoid(z)).  Named
+    # functions are reached through _print_Function: SymPy's dispatch skips the classes between
+    # a Function subclass and Function.  A function class named softmax (softmax(i, z1, …, zn),
+    # with an explicit formula) is dispatched by its name.
     def _print_softmax(self, expr):
         return f"({self._print(expr.explicit())})"
 
     def _print_Function(self, expr):
-        if isinstance(expr, (ActivationFunction, softmax)):
+        if isinstance(expr, NamedFunction):
             return f"({self._print(expr.explicit())})"
         return super()._print_Function(expr)
 
@@ -69,3 +69,6 @@ class NumpyCodePrinter(NumPyPrinter):
 def numpy_code(expr: sp.Basic) -> str:
     """One NumPy expression (module alias ``np``) for a SymPy expression."""
     return NumpyCodePrinter().doprint(expr)
+
+
+__all__ = ["NumpyCodePrinter", "numpy_code"]

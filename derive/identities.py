@@ -4,9 +4,11 @@ Each :class:`Identity` is one row of a textbook table: an EXPR (LaTeX, or SymPy 
 row says so), the variable, the shapes and declarations, the result a textbook prints in
 numerator and in denominator layout (SPEC §3.1), and the value of EXPR written directly in NumPy
 (independent of the engine, for finite-difference checks).  The tests
-(``tests/test_identity_table.py``) and the benchmark read this one table.
+(``tests/test_identity_table.py``) and the benchmark read this one table, differentiating each
+row through ``derive.jacobian``: rows use the activations (σ, tanh), so the table lives beside
+the registry, outside the calculus.
 
-Rows: the ten rows of seed 001's layout table; linear and quadratic forms; aᵀXb; traces of
+Rows: the ten rows of the CMU 10-315 layout table; linear and quadratic forms; aᵀXb; traces of
 products; the inverse; det and log-det; Frobenius and 2-norms; least squares and ridge;
 elementwise layers; softmax with cross-entropy; log-sum-exp; a user function applied entrywise;
 and the examples on which SymPy's own MatrixSymbol calculus fails (issue 3).
@@ -15,7 +17,7 @@ Sizes are symbols (``n``, ``m``, ``p``, ``n_j``, ``n_k``); :func:`instantiate` s
 integers for them.  Expected forms are built from the same MatrixSymbols that reading EXPR with
 the row's ``shapes`` creates, so a result is compared by structural equality.
 
-Sources: seed 001 ("Derivatives of Functions with Respect to Vectors"); the Matrix Cookbook
+Sources: CMU 10-315 ("Derivatives of Functions with Respect to Vectors"); the Matrix Cookbook
 (Petersen & Pedersen, 2012), equations cited as MC(n).
 
 Glossary: σ the logistic sigmoid, σ' its derivative, z a pre-activation, s = softmax(z),
@@ -30,8 +32,9 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from ..activations import ACTIVATIONS
-from .matrix_nodes import MatNorm, Softmax, elementwise, hadamard_of, prime_function, to_scalar
+from .activations import ACTIVATIONS
+from .calculus.matrix_nodes import (MatNorm, Softmax, elementwise, hadamard_of, prime_function,
+                                    to_scalar)
 
 n, m, p = sp.symbols("n m p")
 n_j, n_k = sp.symbols("n_j n_k")
@@ -184,26 +187,26 @@ S_WX = Softmax(W_mn * x_n)
 
 
 IDENTITIES: tuple[Identity, ...] = (
-    # --- seed 001: the layout table, all ten rows ------------------------------------------------
-    Identity("d v / dv", "v", "v", SQUARE, I_n, I_n, lambda e: e["v"], source="seed 001"),
+    # --- CMU 10-315: the layout table, all ten rows --------------------------------------------
+    Identity("d v / dv", "v", "v", SQUARE, I_n, I_n, lambda e: e["v"], source="CMU 10-315"),
     Identity("d v^T / dv", "v^T", "v", SQUARE, I_n, I_n, lambda e: e["v"].T,
-             source="seed 001"),
+             source="CMU 10-315"),
     Identity("d t v / dv", "t v", "v", SQUARE, t * I_n, t * I_n, lambda e: e["t"] * e["v"],
-             scalars=("t",), source="seed 001"),
+             scalars=("t",), source="CMU 10-315"),
     Identity("d u^T v / du", "u^T v", "u", SQUARE, v.T, v, lambda e: e["u"].T @ e["v"],
-             source="seed 001"),
+             source="CMU 10-315"),
     Identity("d u^T v / dv", "u^T v", "v", SQUARE, u.T, u, lambda e: e["u"].T @ e["v"],
-             source="seed 001"),
+             source="CMU 10-315"),
     Identity("d v^T v / dv", "v^T v", "v", SQUARE, 2 * v.T, 2 * v, lambda e: e["v"].T @ e["v"],
-             source="seed 001"),
+             source="CMU 10-315"),
     Identity("d v^T A v / dv", "v^T A v", "v", SQUARE, v.T * (A + A.T), (A + A.T) * v,
-             lambda e: e["v"].T @ e["A"] @ e["v"], source="seed 001"),
+             lambda e: e["v"].T @ e["A"] @ e["v"], source="CMU 10-315"),
     Identity("d v^T A v / dv, A = A^T", "v^T A v", "v", SQUARE, 2 * v.T * A, 2 * A * v,
-             lambda e: e["v"].T @ e["A"] @ e["v"], symmetric=("A",), source="seed 001"),
+             lambda e: e["v"].T @ e["A"] @ e["v"], symmetric=("A",), source="CMU 10-315"),
     Identity("d A v / dv", "A v", "v", SQUARE, A, A.T, lambda e: e["A"] @ e["v"],
-             source="seed 001"),
+             source="CMU 10-315"),
     Identity("d v^T A / dv", "v^T A", "v", SQUARE, A.T, A, lambda e: e["v"].T @ e["A"],
-             source="seed 001"),
+             source="CMU 10-315"),
 
     # --- linear and quadratic forms --------------------------------------------------------------
     Identity("a^T x by x", r"a^{T} x", "x", (("a", (n, 1)), ("x", (n, 1))), a_x.T, a_x,
@@ -220,7 +223,7 @@ IDENTITIES: tuple[Identity, ...] = (
              _mul(_T(x_n - a_x), A + A.T), (A + A.T) * (x_n - a_x),
              lambda e: (e["x"] - e["a"]).T @ e["A"] @ (e["x"] - e["a"]), source="MC(86)"),
     Identity("x^T A x, SymPy syntax", "v.T*A*v", "v", SQUARE, v.T * (A + A.T), (A + A.T) * v,
-             lambda e: e["v"].T @ e["A"] @ e["v"], source="seed 001, SymPy syntax"),
+             lambda e: e["v"].T @ e["A"] @ e["v"], source="CMU 10-315, SymPy syntax"),
     Identity("bT XT X c by X", "b^T X^T X c", "X", (("b", (n, 1)), ("X", (m, n)), ("c", (n, 1))),
              (b_n * c_n.T + c_n * b_n.T) * X_mn.T, X_mn * (b_n * c_n.T + c_n * b_n.T),
              lambda e: e["b"].T @ e["X"].T @ e["X"] @ e["c"], source="MC(77)"),
@@ -299,7 +302,7 @@ IDENTITIES: tuple[Identity, ...] = (
              (("W", (m, n)), ("x", (n, 1)), ("b", (m, 1))),
              sp.DiagMatrix(elementwise(prime_function(SIGMOID), Z_LAYER)) * W_mn,
              W_mn.T * sp.DiagMatrix(elementwise(prime_function(SIGMOID), Z_LAYER)),
-             lambda e: _sigmoid(e["W"] @ e["x"] + e["b"]), source="seed 003 (P^j)"),
+             lambda e: _sigmoid(e["W"] @ e["x"] + e["b"]), source="Ensimag (P^j)"),
     Identity("tanh(Ax + b), SymPy syntax", "(A*x + b).applyfunc(tanh)", "x",
              (("A", (n, n)), ("x", (n, 1)), ("b", (n, 1))),
              sp.DiagMatrix(elementwise(prime_function(TANH), A * x_n + b_n)) * A,
@@ -361,8 +364,8 @@ IDENTITIES: tuple[Identity, ...] = (
 
 IDENTITIES_BY_NAME: dict[str, Identity] = {row.name: row for row in IDENTITIES}
 
-SEED_001 = tuple(row for row in IDENTITIES if row.source == "seed 001")
-"""The ten rows of seed 001's layout table."""
+LAYOUT_TABLE = tuple(row for row in IDENTITIES if row.source == "CMU 10-315")
+"""The ten rows of the CMU 10-315 layout table."""
 
 
 def size_symbols(identity: Identity) -> list:
@@ -370,5 +373,5 @@ def size_symbols(identity: Identity) -> list:
     return sorted(set(_sizes_of(identity.shapes)), key=lambda s: s.name)
 
 
-__all__ = ["Identity", "IDENTITIES", "IDENTITIES_BY_NAME", "SEED_001", "instantiate",
+__all__ = ["Identity", "IDENTITIES", "IDENTITIES_BY_NAME", "LAYOUT_TABLE", "instantiate",
            "size_symbols"]
