@@ -420,7 +420,8 @@ def test_steps_are_in_the_requested_layout(layout):
 
 @pytest.mark.parametrize("conv", CONVENTIONS)
 def test_results_follow_the_networks_parameter_order(conv):
-    from derive.printing.text import derivation_dict, render_text
+    from derive.printing.json_doc import derivation_dict
+    from derive.printing.text import render_text
 
     net = derive.mlp([2, 3, 2, 1], activation="tanh", loss="mse", convention=conv)
     d = derive.backprop(net)

@@ -5,6 +5,7 @@ Real subprocesses where the exit code and stderr matter; in-process calls otherw
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -14,8 +15,13 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.cli import run_commands
 from derive.__main__ import COMMANDS
+from derive.api import FORMS
+from derive.calculus.result import LAYOUTS
+from derive.cli import graph as graph_command, mlp as mlp_command, run_commands
+from derive.codegen import DTYPES
+from derive.network import CONVENTIONS, REDUCTIONS
+from derive.render import formats
 
 
 def run(*argv, env=None, cwd=None):
@@ -31,7 +37,7 @@ def call(argv, capsys):
 
 # --- the main job ---------------------------------------------------------------------------
 
-def test_default_network_prints_the_seed_003_derivation_and_every_gradient(capsys):
+def test_default_network_prints_the_ensimag_derivation_and_every_gradient(capsys):
     code, out, _ = call(["mlp"], capsys)
     assert code == 0
     assert "2-3-1 network, activation sigmoid, loss bce" in out
@@ -75,6 +81,46 @@ def test_symbolic_depth_from_a_spec_file(tmp_path, capsys):
 def test_batch_form_of_an_integer_network(capsys):
     code, out, _ = call(["mlp", "--form", "matrix", "--batch", "--reduction", "sum"], capsys)
     assert code == 0 and "grad_W2 = D2 A1^T" in out and "grad_b2 = D2 1" in out
+
+
+def test_text_prints_the_general_form_of_each_step(capsys):
+    code, out, _ = call(["mlp", "--sizes", "2,3,2,1", "--activation", "tanh", "--loss", "mse",
+                         "--layout", "denominator"], capsys)
+    assert code == 0
+    assert "  (1) z^1 = W^1 a^0 + b^1" in out
+    assert "dE/dw_k^2 = df^2/dw_k^2 . P^3" in out                  # reversed: denominator layout
+    assert "grad_W2 E = B^2 [a^1]^T" in out
+    code, out, _ = call(["mlp", "--depth", "L", "--activations", "relu,softmax",
+                         "--loss", "cross_entropy", "--json"], capsys)
+    forms = [step["form"] for step in json.loads(out)["steps"]]
+    assert "z^j = W^j a^j-1 + b^j" in forms and "C = sum_k l(a^L_k, y_k) = 1^T l(a^L, y)" in forms
+    assert any(form.startswith("P^j+1 = dC/da^j") for form in forms)
+
+
+def test_format_and_its_older_name_emit_agree_and_both_are_documented(capsys):
+    argv = ["mlp", "--sizes", "2,2,1", "--activation", "tanh", "--loss", "mse"]
+    outputs = [call([*argv, flag, fmt], capsys) for flag in ("--format", "--emit")
+               for fmt in ("json", "latex")]
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+    assert all(code == 0 for code, _, _ in outputs)
+    shown = " ".join(run("mlp", "--help").stdout.split())
+    assert "--format {text,latex,numpy,json}, --emit {text,latex,numpy,json}" in shown
+    assert "--emit is its older name" in shown
+    for argv in (["graph", "--help"], ["jacobian", "--help"]):
+        assert "--format {" in run(*argv).stdout
+
+
+def test_choices_are_the_constants():
+    choices = {}
+    for name, module in (("mlp", mlp_command), ("graph", graph_command)):
+        parser = argparse.ArgumentParser()
+        module.add_arguments(parser)
+        choices[name] = {action.dest: tuple(action.choices) for action in parser._actions
+                         if action.choices}
+    assert choices["mlp"] == {"form": FORMS, "convention": CONVENTIONS, "reduction": REDUCTIONS,
+                              "layout": LAYOUTS, "format": formats("MLPDerivation"),
+                              "dtype": DTYPES}
+    assert choices["graph"] == {"layout": LAYOUTS, "format": formats("GraphDerivation")}
 
 
 def test_output_is_byte_identical_across_hash_seeds():

@@ -1,4 +1,4 @@
-"""General computation graphs (seed 001) against independent truth.
+"""General computation graphs (CMU 10-315) against independent truth.
 
 Truth is never the engine itself: scalar results are compared with closed forms from the seed
 (``sympy.simplify(difference) == 0``) or with ``sympy.diff`` of the fully composed expression
@@ -22,6 +22,10 @@ import sympy as sp
 from derive.activations import ACTIVATIONS
 from derive.errors import BadInput
 from derive.graph import Graph, derive_graph, load_graph
+from derive.printing.forms import form_text
+from derive.printing.graph_code import numpy_gradients, sympy_gradients
+from derive.printing.text import render_text
+from derive.render import formats, render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -236,15 +240,13 @@ def test_vector_graph_against_finite_differences(case_id, spec, forward, shapes,
 def test_numpy_format_gradients_equal_finite_differences(case_id, spec, forward, shapes):
     """``derive graph --format numpy``: one NumPy expression per gradient, evaluated on the
     variables' arrays, in the variable's shape, equal to central differences."""
-    from derive.cli.graph import render_numpy
-
     d = derive_graph(load_graph(spec))
     rng = np.random.default_rng(2)
     values = {name: rng.normal(size=shape) for name, shape in shapes.items()}
     if case_id == "softmax":
         values["y"] = np.array([[0.2], [0.5], [0.3]])
         values["lam"] = 0.1
-    lines = render_numpy(d).splitlines()
+    lines = numpy_gradients(d).splitlines()
     assert [line.split(" = ")[0] for line in lines] == [f"grad_{n}" for n in d.leaves()]
     for line in lines:
         target, code = line.split(" = ", 1)
@@ -253,6 +255,24 @@ def test_numpy_format_gradients_equal_finite_differences(case_id, spec, forward,
         assert np.shape(got) == shapes[name], name
         np.testing.assert_allclose(got, _central_difference(forward, values, name),
                                    rtol=1e-6, atol=1e-8, err_msg=f"{case_id}: {name}")
+
+
+def test_every_graph_format_through_the_rendering_table():
+    """``render(d, fmt)`` for each format of ``derive graph``; numpy used to raise
+    AttributeError (``to_numpy`` read a network a graph does not have)."""
+    d = derive_graph(load_graph(EXAMPLES / "graph_seed001.toml"))
+    assert formats("GraphDerivation") == ("text", "latex", "sympy", "numpy", "json")
+    assert render(d, "numpy") == numpy_gradients(d)
+    assert render(d, "numpy", notation="cs229", dtype="float64") == numpy_gradients(d)
+    assert render(d, "sympy") == sympy_gradients(d)
+    assert render(d, "text", explicit=True) == render_text(d, explicit=True) \
+        != render(d, "text")
+    assert render(d, "latex", explicit=True) == render(d, "latex")     # an option it does not take
+    assert json.loads(render(d, "json"))["steps"][0]["form"] == "z1 = sin(wA * x)"   # as written
+    with pytest.raises(BadInput, match="unknown format 'html'; known: text, latex"):
+        render(d, "html")
+    with pytest.raises(BadInput, match="unknown option 'colour'"):
+        render(d, "text", colour=True)
 
 
 def test_every_graph_format_through_the_command(tmp_path):
@@ -330,8 +350,8 @@ def test_denominator_steps_are_transposes_and_flip_the_product():
         assert (a.lhs, a.rule) == (b.lhs, b.rule)
         if a.lhs.kind == "partial" and isinstance(a.rhs, sp.MatrixBase):
             assert a.rhs.T == b.rhs, str(a.lhs)
-    forms = {str(s.lhs): (s.form, t.form) for s, t in zip(num.steps, den.steps)
-             if s.rule == "chain_rule"}
+    forms = {str(s.lhs): (form_text(num, s), form_text(den, t))
+             for s, t in zip(num.steps, den.steps) if s.rule == "chain_rule"}
     assert forms["dJ/dh"] == ("dJ/dh = dJ/dy · dy/dh", "dJ/dh = dy/dh · dJ/dy")
     assert str(num.steps[[str(s.lhs) for s in num.steps].index("dh/dvec(W)")].lhs) == "dh/dvec(W)"
 

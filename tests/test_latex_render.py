@@ -17,6 +17,9 @@ r"""LaTeX rendering of derivations (``derive.printing.latex``) in the notation o
 
 from __future__ import annotations
 
+import ast
+import copy
+import dataclasses
 import itertools
 import os
 import re
@@ -24,20 +27,29 @@ import shutil
 import subprocess
 import sys
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 import sympy as sp
 
 import derive
 from derive.calculus.latex_input import read_latex
-from derive.calculus.matrix_input import Namespace
-from derive.derivation import RULES
+from derive.calculus.namespace import Namespace
+from derive.derivation import CHECK_METHODS, COMPARANDS, RULES, Check
 from derive.errors import BadInput
 from derive.graph import derive_graph
+from derive.jacobians import activation_functions
 from derive.layer_rules import derive_layer_rules, matrix_network
 from derive.matrix_nodes_nn import Entrywise2
+from derive.naming import PLACEHOLDERS
 from derive.notation import PROFILES, get_profile
-from derive.printing.latex import RULE_LATEX, latex_text, render_latex
+from derive.printing.checks import check_data, check_latex, check_text
+from derive.printing.forms import form_latex, form_text
+from derive.printing.json_doc import derivation_dict
+from derive.printing.latex import render_latex
+from derive.printing.latex_doc import RULE_LATEX
+from derive.printing.latex_escape import latex_text
+from derive.printing.text import render_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -104,7 +116,8 @@ _KNOWN = _GREEK | {
     r"\cosh", r"\tanh", r"\max", r"\min", r"\ell", r"\infty", r"\to", r"\mapsto", r"\in",
     r"\approx", r"\pm", r"\surd", r"\S", r"\textasciicircum", r"\textasciitilde",
     r"\textbackslash", r"\textless", r"\textgreater", r"\textbar", r"\operatorname",
-    r"\asin", r"\acos", r"\atan", r"\operatorname", r"\otimes"}
+    r"\asin", r"\acos", r"\atan", r"\operatorname", r"\otimes",
+    r"\quad", r"\Rightarrow"}                            # the general forms of steps
 
 
 def tex_problems(source: str) -> list[str]:
@@ -491,7 +504,8 @@ def test_rendered_lines_read_back_to_the_engines_expressions(convention, batch, 
     for number, step in enumerate(d.steps, start=1):
         if not _readable(step.rhs):
             continue
-        read = read_latex(rhs_of(got[number]), Namespace(shapes=shapes, scalars=("N",)))
+        read = read_latex(rhs_of(got[number]), Namespace(shapes=shapes, scalars=("N",),
+                                                         functions=activation_functions()))
         read = read.xreplace({s: names[s.name] for s in read.atoms(sp.MatrixSymbol)})
         read = read.xreplace({s: sp.Symbol("N") for s in read.free_symbols
                               if isinstance(s, sp.Symbol) and s.name == "N"})
@@ -560,6 +574,109 @@ def test_graphs_render(name, layout):
 def test_every_rule_has_a_short_justification():
     assert set(RULE_LATEX) == set(RULES)
     assert all(tex_problems(text) == [] for text in RULE_LATEX.values())
+
+
+def test_no_course_is_called_a_seed_in_the_documents():
+    assert not [text for text in RULE_LATEX.values() if "seed" in text.lower()]
+    for d, profile in ((concrete("rows", "numerator"), "cs229"), (matrix("rows", "numerator"), None),
+                       (graph(), None)):
+        assert "seed 00" not in render_latex(d, profile).replace("graph_seed001", "")
+
+
+def test_printers_import_the_data_model_never_an_engine():
+    engines = ("derive.backprop", "derive.layer_rules", "derive.engine", "derive.graph",
+               "derive.codegen", "derive.cli", "derive.presentations", "derive.layers",
+               "derive.render", "derive.api")
+    for path in sorted((Path(ROOT) / "derive" / "printing").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [("derive." if node.level == 2 else "derive.printing." if node.level
+                          else "") + (node.module or "")]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            assert not [n for n in names if n.startswith(engines)], (path.name, names)
+
+
+# --- checks and forms: data, worded by each printer --------------------------------------------
+
+def test_every_check_is_worded_in_text_and_in_ascii_latex():
+    for method in CHECK_METHODS:
+        for against in COMPARANDS:
+            check = Check(method, against, points=12, digits=50, max_error=2.4e-10,
+                          sizes=(3, 4, 2), batch=3, condition="simplex",
+                          parts=(Check("exact", "p_form"),))
+            text, tex = check_text(check), check_latex(check)
+            assert text and tex and "{" not in text, (method, against, text)
+            assert tex_problems(tex) == [], (method, against, tex, tex_problems(tex))
+            assert check_data(check) == check.as_dict()
+
+
+def test_check_wordings():
+    numeric = Check("central_differences", "cost", points=2, max_error=2e-10, sizes=(3, 4, 2),
+                    batch=3)
+    assert check_text(numeric) == ("central differences along 2 random directions at "
+                                   "n = (3, 4, 2), N = 3: max rel err 2.0e-10")
+    assert check_latex(numeric) == check_text(numeric)
+    assert check_text(Check("exact")) == "exact simplification"
+    assert check_text(Check("rational_points", points=12, digits=50)) == \
+        "12 random rational points, 50 digits"
+    generic = Check("instantiation", "explicit_depth", sizes=(3,), parts=(numeric,))
+    assert check_text(generic) == ("instantiated at L = 3, j = 1 … 3: equal to the depth-3 "
+                                   "derivation, itself " + check_text(numeric))
+    assert check_latex(generic).startswith(r"instantiated at L = 3, j = 1 \ldots{} 3: ")
+    fused = Check("rational_points", "unfused", points=12, digits=50, condition="simplex")
+    assert check_text(fused) == ("equal to Phi'(z) l'(Phi(z), y) with a = Phi(z) written out "
+                                 "on the simplex sum_k y_k = 1 (12 random rational points, "
+                                 "50 digits)")
+    assert check_latex(fused) == (r"equal to $\Phi'(z)\, \ell'(\Phi(z), y)$ with $a = \Phi(z)$ "
+                                  r"written out on the simplex $\sum_k y_k = 1$ (12 random "
+                                  r"rational points, 50 digits)")
+    # migration: an engine that still records prose gets it back as it was
+    assert check_text("sympy.diff") == check_data("sympy.diff") == "sympy.diff"
+
+
+def test_steps_that_carry_a_check_are_worded_by_each_printer():
+    d = copy.copy(matrix("rows", "numerator"))
+    numeric = Check("central_differences", "cost", points=2, max_error=3.1e-9,
+                    sizes=(3, 4, 2))
+    d.steps = [dataclasses.replace(step, check=Check("sympy_diff")) if step.check else step
+               for step in d.steps]
+    d.check = numeric
+    tex = render_latex(d, "cs229")
+    assert (r"\textit{Derivative of the loss, entry by entry} (entrywise); checked: "
+            "sympy.diff.") in tex
+    assert tex.endswith(r"\textbf{Checked:} central differences along 2 random directions at "
+                        "n = (3, 4, 2): max rel err 3.1e-09.\n")
+    assert tex_problems(tex) == []
+    assert "Checked: central differences along 2 random directions" in render_text(d)
+    document = derivation_dict(d)
+    assert document["check"] == numeric.as_dict()
+    assert {step["check"]["method"] for step in document["steps"] if step["check"]} == \
+        {"sympy_diff"}
+
+
+_FORM_CASES = [matrix("rows", "numerator"), matrix("augmented", "denominator", True),
+               matrix("columns", "numerator", True, ("relu", "softmax"), "cross_entropy"),
+               matrix("rows", "denominator", False, ("tanh", "sigmoid"), depth="L"),
+               concrete("rows", "numerator"), concrete("augmented", "denominator"),
+               concrete("columns", "numerator", (2, 2, 3), ("tanh", "softmax"), "cross_entropy"),
+               graph(), graph("graph_mlp", "denominator"), graph("graph_residual")]
+
+
+@pytest.mark.parametrize("index", range(len(_FORM_CASES)))
+def test_every_step_has_a_general_form_in_text_and_valid_latex(index):
+    d = _FORM_CASES[index]
+    for step in d.steps:
+        text, tex = form_text(d, step), form_latex(d, step)
+        assert text and tex, (step.rule, step.lhs)
+        assert not [p for p in PLACEHOLDERS if p in text or p in tex], (text, tex)
+        assert tex_problems(f"${tex}$") == [], (tex, tex_problems(f"${tex}$"))
+        # migration: the engines still record the form as text; the printers' is the same
+        recorded = getattr(step, "form", "")
+        if recorded and not step.uses:
+            assert text == recorded.split("  [")[0] or text == recorded, (text, recorded)
 
 
 def test_engine_messages_become_safe_text():

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
+import tempfile
 
 from ..errors import BadInput, CheckFailed
 
@@ -67,8 +69,6 @@ def add_output_arguments(parser, what: str = "the result") -> None:
 
 def refuse_foreign(path: str, force: bool = False) -> None:
     """Never overwrite a file symbackprop did not write (unless ``force``)."""
-    import os
-
     if force or not os.path.exists(path):
         return
     try:
@@ -87,9 +87,6 @@ def write_output(text: str, path: str | None, force: bool = False) -> None:
     if path is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    import os
-    import tempfile
-
     refuse_foreign(path, force)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):

@@ -1,32 +1,32 @@
-"""Derive every gradient of a multilayer perceptron, step by step (seed 003's recursion).
+"""Derive every gradient of a multilayer perceptron, step by step (the Ensimag recursion).
 
 The network comes from a TOML spec (SPEC §4), from flags, or, with neither, is the built-in
 default: 2-3-1, sigmoid, binary cross-entropy, rows convention.  Flags override the spec.
 
 Sizes may be names (``--sizes n_0,n_1,n_2``) or the depth a name (``--depth L``): then the
-rules are derived in closed matrix form (seed 003's B^j recursion for every convention, with
+rules are derived in closed matrix form (the B^j recursion for every convention, with
 ``--batch`` the batch form ∇W = (1/N) Δ Aᵀ).  ``--form matrix`` asks for the matrix form at
 integer sizes too.  The concrete form builds one SymPy symbol per weight and is limited to
 50,000 weights and biases (derive.network.MAX_CONCRETE_PARAMETERS); the matrix form, and
---emit numpy, which is printed from it, take integer sizes up to 10,000,000 parameters (they are
+--format numpy, which is printed from it, take integer sizes up to 10,000,000 parameters (they are
 checked numerically at those sizes) and names at any size.
 
 examples:
   python -m derive mlp
   python -m derive mlp --sizes 3,4,2 --activation tanh --loss mse --convention columns
-  python -m derive mlp --sizes 4,5,3 --activations relu,softmax --loss cross_entropy --emit json
+  python -m derive mlp --sizes 4,5,3 --activations relu,softmax --loss cross_entropy --format json
   python -m derive mlp --sizes n_0,n_1,n_2 --convention augmented --batch
   python -m derive mlp --depth L --activations relu,softmax --loss cross_entropy
   python -m derive mlp net.toml --layout denominator -o derivation.txt
-  python -m derive mlp net.toml --emit numpy -o mlp.py      # also writes test_mlp.py
+  python -m derive mlp net.toml --format numpy -o mlp.py      # also writes test_mlp.py
   python -m derive mlp --sizes 784,256,10 --activations relu,softmax --loss cross_entropy \
-      --emit numpy --dtype float32 -o mnist_mlp.py
+      --format numpy --dtype float32 -o mnist_mlp.py
 
---emit numpy writes a self-contained NumPy module (SPEC §6: PARAM_SHAPES, init_params,
-forward, loss, gradients, sgd_step, momentum_step, adam_step), printed from the batch
-derivation in the notation's names, checked against central differences before it is written;
-with -o it also writes test_<name>.py beside it, which re-runs the check under pytest.  A file
-that symbackprop did not generate is never overwritten (use another path).
+--format numpy (--emit numpy, its older name) writes a self-contained NumPy module (SPEC §6:
+PARAM_SHAPES, init_params, forward, loss, gradients, sgd_step, momentum_step, adam_step),
+printed from the batch derivation in the notation's names, checked against central differences
+before it is written; with -o it also writes test_<name>.py beside it, which re-runs the check
+under pytest.  A file that symbackprop did not generate is never overwritten (use another path).
 
 Activations: identity, sigmoid, tanh, relu, leaky_relu(alpha), step, softplus, softmax, or any
 SymPy expression of x.  Losses: mse, squared, l1, huber(delta), logistic, hinge, bce,
@@ -35,15 +35,22 @@ cross_entropy, or any SymPy expression of yhat and y.
 
 from __future__ import annotations
 
-from ..api import backprop
+import os
+import sys
+
+from ..api import FORMS, backprop
+from ..codegen import DTYPES, generate_numpy
+from ..calculus.result import LAYOUTS
 from ..errors import BadInput
-from ..printing.latex import render_latex
-from ..printing.text import render, render_json
+from ..network import CONVENTIONS, REDUCTIONS
+from ..notation import PROFILES
+from ..render import formats, render
 from ..spec import DEFAULT_SPEC, read_spec
-from . import GENERATED_MARK, add_output_arguments, refuse_foreign, write_output
+from . import EXIT_OK, GENERATED_MARK, add_output_arguments, refuse_foreign, write_output
 
 HELP = "derive all gradients of an MLP from a spec file or flags"
-EMITTERS = {"text": render, "json": render_json, "latex": render_latex, "numpy": None}
+#: What ``--format`` can print: every format of both derivation forms (numpy: the module).
+FORMATS = formats("MLPDerivation", "MatrixDerivation")
 
 
 def add_arguments(parser) -> None:
@@ -53,7 +60,7 @@ def add_arguments(parser) -> None:
                         "(n_0,n_1,n_2)")
     parser.add_argument("--depth", help="a symbolic depth such as L (matrix form; with "
                         "--activations hidden,output)")
-    parser.add_argument("--form", choices=["concrete", "matrix"],
+    parser.add_argument("--form", choices=FORMS,
                         help="explicit entries (concrete, default for integer sizes) or closed "
                         "matrix form")
     parser.add_argument("--batch", action="store_true",
@@ -61,15 +68,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--activation", help="activation of every layer")
     parser.add_argument("--activations", help="one activation per layer, comma-separated")
     parser.add_argument("--loss", help="loss name or expression of yhat and y")
-    parser.add_argument("--convention", choices=["rows", "columns", "augmented"])
-    parser.add_argument("--reduction", choices=["mean", "sum"])
-    parser.add_argument("--layout", choices=["numerator", "denominator"])
+    parser.add_argument("--convention", choices=CONVENTIONS)
+    parser.add_argument("--reduction", choices=REDUCTIONS)
+    parser.add_argument("--layout", choices=LAYOUTS)
     parser.add_argument("--notation", help="notation profile: names in LaTeX and in generated "
-                        "code (ensimag, cs229, mines, cmu, durham)")
-    parser.add_argument("--emit", choices=sorted(EMITTERS), default="text",
-                        help="output format (default: text)")
-    parser.add_argument("--json", action="store_true", help="same as --emit json")
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                        f"code ({', '.join(PROFILES)})")
+    parser.add_argument("--format", "--emit", dest="format", choices=FORMATS, default="text",
+                        help="output format (default: text); --emit is its older name")
+    parser.add_argument("--json", action="store_true", help="same as --format json")
+    parser.add_argument("--dtype", choices=DTYPES, default="float64",
                         help="precision of the generated NumPy module (default float64)")
     add_output_arguments(parser, "the derivation or module")
 
@@ -131,24 +138,21 @@ def run(args) -> int:
         source = {"network": network}
     elif args.activations:
         overrides["activation"] = None
-    emit = "json" if args.json else args.emit
-    if emit == "numpy":
+    fmt = "json" if args.json else args.format
+    if fmt == "numpy":
         overrides["form"] = "matrix"          # code is printed from the batch matrix form
     spec = read_spec(source, **overrides)
     network = spec.network
-    if emit == "numpy":
-        return _emit_numpy(network, args)
+    if fmt == "numpy":
+        return _write_numpy(network, args)
     derivation = backprop(network, layout=network.layout, form=spec.form, batch=spec.batch)
-    write_output(EMITTERS[emit](derivation), args.output, args.force)
-    return 0
+    write_output(render(derivation, fmt), args.output, args.force)
+    return EXIT_OK
 
 
-def _emit_numpy(network, args) -> int:
-    import os
-    import sys
-
-    from ..codegen import generate_numpy
-
+def _write_numpy(network, args) -> int:
+    """The generated module (and, with -o, its test file beside it), with how it was checked
+    on stderr: more than :func:`~derive.render.render` gives, so it is generated here."""
     name = "mlp"
     if args.output:
         stem = os.path.splitext(os.path.basename(args.output))[0]
@@ -159,12 +163,11 @@ def _emit_numpy(network, args) -> int:
     if args.output is None:
         write_output(module.source, None)
         print(f"verified: {module.check}", file=sys.stderr)
-        return 0
+        return EXIT_OK
     test_path = os.path.join(os.path.dirname(os.path.abspath(args.output)), f"test_{name}.py")
     for path in (args.output, test_path):
         refuse_foreign(path, args.force)
     write_output(module.source, args.output, force=True)
     write_output(f"# {GENERATED_MARK}\n" + module.test_source, test_path, force=True)
     print(f"wrote {args.output} and {test_path}; verified: {module.check}", file=sys.stderr)
-    return 0
-
+    return EXIT_OK
