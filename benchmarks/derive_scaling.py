@@ -5,7 +5,8 @@ Prints two tables (it asserts nothing):
 1. Derivation time of every gradient of an MLP (sigmoid layers, bce, rows convention) for
    growing sizes, for
 
-   * **ours** — ``derive.backprop(derive.mlp(sizes))``: the seed 003 derivation with every step,
+   * **ours** — ``derive.backprop(derive.mlp(sizes))``: the Ensimag per-neuron derivation with every step,
+     checked against the matrix-form engine,
      rule and check it records (P-form, B-form checked against it, fused output signal);
    * **chain** — a per-layer Jacobian chain: each layer's Jacobians ∂f^j/∂a^{j-1} and
      ∂f^j/∂θ^j by ``Matrix.jacobian`` on that layer's own expressions, then the row signal
@@ -19,7 +20,7 @@ Prints two tables (it asserts nothing):
    runs; "naive" one run, and it is not attempted again at sizes above one where it timed out.
    The time covers building the network and deriving every gradient expression.
 
-2. ``MLPDerivation.evaluate`` on a batch of N = 32 samples against a hand-written NumPy
+2. ``PerNeuronDerivation.evaluate`` on a batch of N = 32 samples against a hand-written NumPy
    forward/backward pass: the first call (which compiles the straight-line program), the
    median of later calls, and the largest difference between the two gradients.
 
@@ -54,13 +55,13 @@ def network(sizes):
 # --- the three ways to get every gradient -------------------------------------------------------
 
 def ours(sizes):
-    """All gradients by the seed 003 derivation; name → Matrix over intermediate symbols."""
+    """All gradients by the Ensimag per-neuron derivation; name → Matrix over intermediate symbols."""
     return derive.backprop(network(sizes)).gradients
 
 
 def naive(sizes):
     """All gradients by sympy.diff of the composed per-sample cost; name → Matrix."""
-    net = network(sizes)
+    net = network(sizes).explicit()
     cost = net.composed_cost()
     return {name: symbols.applyfunc(lambda theta: sp.diff(cost, theta))
             for name, symbols in net.params().items()}
@@ -72,7 +73,7 @@ def chain(sizes):
     Returns name → Matrix over the activations ``a{j}_i`` and the symbols ``G{j}_i`` of the
     row signals, and the straight-line program that defines them ((symbol, value) pairs).
     """
-    net = network(sizes)
+    net = network(sizes).explicit()
     output = net.layers[-1]
     g = sp.Matrix([[net.cost()]]).jacobian(output.a)             # ∂C/∂a^L, 1 × n_L
     outputs = {layer.index: layer.output() for layer in net.layers}   # Φ(ψ) over fresh inputs
@@ -149,7 +150,7 @@ def _point(net, rng):
 def baselines_agree(sizes) -> float:
     """Largest difference between the three approaches' gradients at a random point."""
     net = network(sizes)
-    point = _point(net, np.random.default_rng(0))
+    point = _point(net.explicit(), np.random.default_rng(0))
     d = derive.backprop(net)
     mine = {name: d.gradient(name, explicit=True).xreplace(point) for name in d.gradients}
     direct = {name: m.xreplace(point) for name, m in naive(sizes).items()}
@@ -300,7 +301,7 @@ def main(argv=None):
     _print_targets(measured, T)
 
     print()
-    print(f"MLPDerivation.evaluate on N = {args.batch} samples vs a hand-written NumPy "
+    print(f"PerNeuronDerivation.evaluate on N = {args.batch} samples vs a hand-written NumPy "
           "forward/backward pass (median of repeated calls)")
     print()
     header = (f"{'sizes':<14}{'first call [s]':>16}{'later [ms]':>12}{'numpy [ms]':>12}"

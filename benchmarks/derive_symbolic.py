@@ -1,6 +1,6 @@
 """How the matrix-form derivations scale (issue 3, item 9).  Prints; asserts nothing.
 
-1. Derivation time of the symbolic-shape MLP rules (``derive.derive_layer_rules``, sizes
+1. Derivation time of the symbolic-shape MLP rules (``derive.derive_matrix``, sizes
    n_0 … n_L, batch form, tanh layers, mse) for depth 1 … 64: without the numerical self-check
    (the derivation itself) and with it (what ``derive.backprop`` does).  The time per layer should
    stay flat: the rules of each layer are derived once, by a fixed number of vector-Jacobian
@@ -44,8 +44,8 @@ def timed(function, repeat: int) -> float:
 
 def derivation(depth: int, check: bool, widths=None):
     sizes = widths if widths is not None else [f"n_{i}" for i in range(depth + 1)]
-    net = derive.matrix_network(sizes, activation="tanh", loss="mse")
-    return lambda: derive.derive_layer_rules(net, layout="numerator", batch=True, check=check)
+    net = derive.mlp(sizes, activation="tanh", loss="mse")
+    return lambda: derive.derive_matrix(net, layout="numerator", batch=True, check=check)
 
 
 def identity_table():

@@ -1,4 +1,4 @@
-"""symbackprop's engine: networks, activations, losses, Jacobians, backprop derivations.
+"""symbackprop's engine: networks of layer objects, activations, losses, Jacobians, derivations.
 
 >>> import derive
 >>> net = derive.mlp([2, 3, 1], activation="sigmoid", loss="bce", convention="rows")
@@ -7,21 +7,22 @@
 (1, 3)
 """
 
+from . import layers
 from .activations import ACTIVATIONS
-from .api import backprop
-from .backprop import MLPDerivation
-from .jacobians import jacobian
-from .derivation import Label, Step
+from .api import FORMS, backprop
+from .derivation import Check, Derivation, Label, Step
+from .engine import MatrixDerivation, derive_matrix
 from .errors import BadInput
+from .graphs import GraphDerivation, derive_graph, load_graph
+from .jacobians import jacobian
 from .losses import LOSSES
-from .layer_rules import MatrixDerivation, MatrixNetwork, derive_layer_rules, matrix_network
 from .network import Network, mlp
 from .notation import PROFILES, get_profile
+from .presentations.per_neuron import PerNeuronDerivation, derive_per_neuron
 from .spec import DEFAULT_SPEC, load_spec
 
-Derivation = MLPDerivation
-
-__all__ = ["ACTIVATIONS", "LOSSES", "PROFILES", "BadInput", "Derivation", "Label",
-           "MLPDerivation", "MatrixDerivation", "MatrixNetwork", "Network", "Step",
-           "DEFAULT_SPEC", "backprop", "derive_layer_rules", "get_profile", "jacobian",
-           "load_spec", "matrix_network", "mlp"]
+__all__ = ["ACTIVATIONS", "LOSSES", "PROFILES", "BadInput", "Check", "Derivation", "FORMS",
+           "GraphDerivation", "Label", "MatrixDerivation", "Network", "PerNeuronDerivation",
+           "Step", "DEFAULT_SPEC", "backprop", "derive_graph", "derive_matrix",
+           "derive_per_neuron", "get_profile", "jacobian", "layers", "load_graph", "load_spec",
+           "mlp"]

@@ -2,7 +2,7 @@
 
 An entry gives the SymPy expression of ``x``, its LaTeX name, where it has kinks, and optionally
 the textbook form of its derivative (σ' = σ(1 − σ)).  The textbook form is kept as the printed
-derivative only after :func:`derive.registry.equal_everywhere` has shown it equal to
+derivative only after :func:`derive.registry.decide_equal` has shown it equal to
 ``sympy.diff``; otherwise construction fails.  User-defined activations (:func:`custom`) take the
 very same path.
 
@@ -28,7 +28,8 @@ import sympy as sp
 
 from .calculus.functions import NamedFunction as ActivationFunction
 from .errors import BadInput
-from .registry import Registry, equal_everywhere, find_kinks, parse_user_expression
+from .derivation import Check
+from .registry import Registry, decide_equal, find_kinks, parse_user_expression
 
 x = sp.Symbol("x", real=True)
 _OUTPUT = sp.Dummy("phi")
@@ -56,8 +57,9 @@ class Activation:
         The smallest interval holding every value of Φ, closed at a bound Φ attains (relu:
         [0, ∞); sigmoid: (0, 1)); ``sympy.Reals`` when unknown (a user's activation).  An output
         layer pairs with a loss whose ``prediction_domain`` holds this interval.
-    check : str
-        How the textbook form was checked (or ``"sympy.diff"`` when there is none).
+    check : Check
+        How the printed derivative was checked: ``sympy_diff`` when it is sympy.diff's own,
+        else the check of the textbook form against it.
     family : tuple or None
         ``(name, parameter)`` of a parametrised registry entry (``("leaky_relu", "1/10")``).
     vector_valued, min_outputs
@@ -72,7 +74,7 @@ class Activation:
     printed_derivative: sp.Expr
     kinks: tuple
     value_range: sp.Interval
-    check: str
+    check: Check
     function: type = field(repr=False, compare=False)
     family: tuple | None = field(default=None, compare=False)
     vector_valued = False
@@ -117,16 +119,16 @@ def make_activation(name: str, expr: sp.Expr, latex: str,
     function = type(name, (ActivationFunction,), {"__module__": __name__})
     derivative = _derivative(expr)
     kinks = find_kinks(expr, x)
-    printed, check = derivative, "sympy.diff"
+    printed, check = derivative, Check("sympy_diff")
     if textbook is not None:
         form = textbook(function) if callable(textbook) else textbook
         explicit_form = form.replace(function, lambda arg: expr.subs(x, arg))
         explicit_form = _expand_registered(explicit_form)
-        method = equal_everywhere(explicit_form, derivative, [x])
+        method = decide_equal(explicit_form, derivative, [x], against="sympy_diff")
         if method is None:
             raise BadInput(f"the stated derivative of activation {name!r}, {form}, differs "
                            f"from sympy.diff, which gives {derivative}", where)
-        printed, check = form, f"textbook form checked against sympy.diff ({method})"
+        printed, check = form, method
     entry = Activation(name=name, latex=latex, expr=expr, derivative=derivative,
                        printed_derivative=printed, kinks=kinks, value_range=value_range,
                        check=check, function=function, family=family)
@@ -184,7 +186,7 @@ class VectorActivation:
     latex: str
     kinks: tuple
     value_range: sp.Interval
-    check: str
+    check: Check
     vector_valued = True
     min_outputs = 2
     family = None
@@ -213,7 +215,7 @@ def _make_softmax() -> VectorActivation:
         raise AssertionError("softmax Jacobian check failed")
     return VectorActivation(name="softmax", latex=r"\operatorname{softmax}", kinks=(),
                             value_range=sp.Interval.open(0, 1),
-                            check="diag(s) − s sᵀ checked against sympy.diff (exact)")
+                            check=Check("exact", "sympy_diff"))
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -262,8 +264,10 @@ _builtin("tanh", r"\tanh", sp.tanh(x), textbook=lambda f: 1 - f(x) ** 2,
          value_range=sp.Interval.open(-1, 1))
 _builtin("step", r"\operatorname{step}", sp.Heaviside(x, 1), textbook=sp.S.Zero,
          value_range=sp.Interval(0, 1))
-_builtin("relu", r"\operatorname{relu}", sp.Max(0, x),
-         textbook=lambda f: ACTIVATIONS.get("step").function(x),
+# relu'(0) = 0, PyTorch's convention (torch.relu's gradient at 0): H(x) with H(0) = 0, the mask
+# z > 0 of generated code.  Any value in [0, 1] is a subgradient; this one makes gradients agree
+# with PyTorch's even at an exact kink.
+_builtin("relu", r"\operatorname{relu}", sp.Max(0, x), textbook=sp.Heaviside(x, 0),
          value_range=sp.Interval(0, sp.oo))
 ACTIVATIONS.register("leaky_relu", _leaky_relu)
 _builtin("softplus", r"\operatorname{softplus}", sp.log(1 + sp.exp(x)),

@@ -1,4 +1,9 @@
-"""The one entry point for backprop derivations: concrete sizes or matrix form (SPEC §5a).
+"""The one entry point for backprop derivations (SPEC §5a).
+
+``derive.backprop`` runs the engine (:func:`derive.engine.derive_matrix`) on any network; at
+integer sizes, one sample, and no form asked for, it presents the result in the Ensimag
+per-neuron form (:func:`derive.presentations.per_neuron.derive_per_neuron`), checked entry by
+entry against the engine.
 
 >>> import derive
 >>> d = derive.backprop(derive.mlp([2, 3, 1]), form="matrix", batch=True)
@@ -11,10 +16,12 @@ B1
 
 from __future__ import annotations
 
-from .backprop import backprop as derive_concrete
+from .engine import derive_matrix
 from .errors import BadInput
-from .layer_rules import MatrixNetwork, derive_layer_rules
+from .presentations.per_neuron import derive_per_neuron
 
+#: The forms of a derivation: ``concrete`` (the per-neuron form at integer sizes) or
+#: ``matrix`` (closed matrix form, any sizes).
 FORMS = ("concrete", "matrix")
 
 
@@ -23,31 +30,31 @@ def backprop(net, layout: str | None = None, form: str | None = None, batch: boo
 
     Parameters
     ----------
-    net : Network or MatrixNetwork
-        From :func:`derive.mlp`, :func:`derive.matrix_network` or :func:`derive.load_spec`.
+    net : Network
+        From :func:`derive.mlp` or :func:`derive.load_spec`.
     layout : {"numerator", "denominator"}, optional
         Layout of the derivative steps (default: the network's own, from its spec).
     form : {"concrete", "matrix"}, optional
-        ``concrete``: every entry an explicit expression (seed 003's recursion at the network's
-        sizes, :class:`~derive.backprop.MLPDerivation`); ``matrix``: closed matrix form
-        (:class:`~derive.layer_rules.MatrixDerivation`).  Default: concrete for integer sizes
-        without ``batch``, else matrix (the only form of symbolic sizes).
+        ``concrete``: every entry an explicit expression, the Ensimag per-neuron form at the
+        network's sizes (:class:`~derive.presentations.per_neuron.PerNeuronDerivation`);
+        ``matrix``: closed matrix form (:class:`~derive.engine.MatrixDerivation`).  Default:
+        concrete for integer sizes without ``batch``, else matrix (the only form of symbolic
+        sizes).
     batch : bool
         Matrix form for a batch X (n_0 × N): ∇W = (1/N) Δ Aᵀ, ∇b = (1/N) Δ 1.
     """
     layout = layout or getattr(net, "layout", "numerator")
     if form is not None and form not in FORMS:
         raise BadInput(f"unknown form {form!r}; known: {', '.join(FORMS)}")
-    symbolic = isinstance(net, MatrixNetwork)
     if form is None:
-        form = "matrix" if symbolic or batch else "concrete"
+        form = "matrix" if net.symbolic or batch else "concrete"
     if form == "concrete":
-        if symbolic:
+        if net.symbolic:
             raise BadInput("symbolic sizes or depth have only the matrix form (form='matrix')")
         if batch:
             raise BadInput("the concrete form is per sample; use form='matrix' for a batch")
-        return derive_concrete(net, layout=layout)
-    return derive_layer_rules(net, layout=layout, batch=batch)
+        return derive_per_neuron(net, layout=layout)
+    return derive_matrix(net, layout=layout, batch=batch)
 
 
 __all__ = ["backprop", "FORMS"]

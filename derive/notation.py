@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .errors import BadInput, UnknownName
+from .naming import fill, index_text
 
 #: The object kinds a profile must give a LaTeX template for.
 KINDS = ("a", "A", "z", "Z", "W", "Wbar", "b", "B", "D", "P", "x", "X", "y", "Y", "C", "E",
@@ -49,9 +50,11 @@ class Profile:
     ----------
     name : str
     index : str
-        How a layer index l is decorated, e.g. ``"^{{{l}}}"`` (superscript) or ``"^{{[{l}]}}"``.
+        How a layer index l is decorated, e.g. ``"^{{l}}"`` (superscript) or ``"^{[{l}]}"``.
     latex : dict
-        kind → LaTeX template with ``{i}`` for the decorated index (see the module docstring).
+        kind → LaTeX template in which ``{l}`` is the decorated index of the layer and
+        ``{l-1}`` that of the layer before (:func:`derive.naming.fill`; other braces are
+        literal).
     code : dict
         kind → identifier template with ``{l}`` for the plain layer number (``delta{l}``).
     transpose, hadamard : str
@@ -70,26 +73,26 @@ class Profile:
     source: str = ""
 
     def layer_index(self, layer) -> str:
-        return self.index.format(l=_index_text(layer))
+        """Layer ``layer`` decorated in this profile's style (``2`` → ``^{[2]}``)."""
+        return fill(self.index, l=layer)
 
     def symbol(self, kind: str, layer=None) -> str:
         """LaTeX of object ``kind`` of ``layer`` (``None`` for unindexed objects).
 
-        Templates take ``{i}``, the decorated index of ``layer``, and ``{prev}``, that of
-        ``layer - 1`` (P^l = ∂C/∂a^{l-1}).
+        ``{l}`` in the template is the decorated index of ``layer`` and ``{l-1}`` that of the
+        layer before (P^l = ∂C/∂a^{l-1}).
         """
         if kind not in self.latex:
             raise UnknownName("notation object", kind, self.latex)
         indexed = kind in INDEXED and layer is not None
-        decorated = self.layer_index(layer) if indexed else ""
-        previous = self.layer_index(_minus_one(layer)) if indexed else ""
-        return self.latex[kind].format(i=decorated, prev=previous)
+        if not indexed:
+            return fill(self.latex[kind], l="", decorate=lambda _: "")
+        return fill(self.latex[kind], l=layer, decorate=self.layer_index)
 
     def name_in_code(self, kind: str, layer=None) -> str:
         """The identifier of object ``kind`` of ``layer`` in generated code (``a1``, ``delta2``)."""
         template = self.code.get(kind, DEFAULT_CODE.get(kind, kind))
-        return template.format(l="" if layer is None else _index_text(layer).replace("+", "p")
-                               .replace("-", "m"))
+        return fill(template, l="" if layer is None else layer, decorate=_code_index)
 
     def override(self, overrides: dict, where: str | None = None) -> "Profile":
         """A copy with some templates replaced (a spec's ``[notation]`` table)."""
@@ -120,17 +123,17 @@ class Profile:
                     profile.layer_index(1)
             except (KeyError, IndexError, ValueError) as exc:
                 raise BadInput(f"notation template for {key!r} cannot be filled in ({exc}); "
-                               "write {l} for the layer index and double other braces in "
-                               "Python strings", where) from None
+                               "write {l} for the layer index", where) from None
+            if (kind in INDEXED or key == "index") and "{l" not in overrides[key]:
+                raise BadInput(f"notation template for {key!r} has no {{l}}: every layer "
+                               f"would print the same; write {{l}} where the layer index goes "
+                               f"(e.g. {overrides[key]}{{l}})", where)
         return profile
 
 
-def _minus_one(layer):
-    return f"{layer}-1" if isinstance(layer, str) else layer - 1
-
-
-def _index_text(layer) -> str:
-    return str(layer).replace(" ", "")
+def _code_index(layer) -> str:
+    """A layer in an identifier: ``j+1`` → ``jp1``."""
+    return index_text(layer).replace("+", "p").replace("-", "m")
 
 
 #: Identifiers used in generated code unless a profile says otherwise.
@@ -148,36 +151,36 @@ def _profile(name, index, source, code=None, transpose="^{T}", hadamard=r"\odot"
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in [
-    _profile("ensimag", "^{{{l}}}", "Ensimag (formal f^j, P^j, B^j)",
+    _profile("ensimag", "^{{l}}", "Ensimag (formal f^j, P^j, B^j)",
              code={"a": "alpha{l}", "A": "alpha{l}", "z": "zeta{l}", "Z": "zeta{l}",
                    "B": "B{l}", "D": "B{l}", "W": "Omega{l}", "b": "beta{l}", "P": "P{l}",
                    "Wbar": "Omega{l}_no_bias"},
-             a=r"\alpha{i}", A=r"\boldsymbol{{\alpha}}{i}", z=r"\zeta{i}", Z=r"\mathbf{{Z}}{i}",
-             W=r"\Omega{i}", Wbar=r"\bar{{\Omega}}{i}", b=r"\beta{i}", B=r"\mathcal{{B}}{i}",
-             D=r"\mathbf{{B}}{i}", P=r"\mathcal{{P}}{i}", x=r"\alpha^{{0}}", X=r"\mathbf{{X}}",
-             y=r"\rho", Y=r"\mathbf{{R}}", C=r"\mathcal{{C}}", E=r"\mathcal{{E}}", phi=r"\Phi"),
-    _profile("cs229", "^{{[{l}]}}", "CS229 (z^{[l]}, a^{[l]}, delta^{[l]})",
-             a="a{i}", A="A{i}", z="z{i}", Z="Z{i}", W="W{i}", Wbar=r"\bar{{W}}{i}",
-             b="b{i}", B=r"\delta{i}", D=r"\Delta{i}",
-             P=r"\frac{{\partial \mathcal{{L}}}}{{\partial a{prev}}}",
-             x="x", X="X", y="y", Y="Y", C=r"\mathcal{{L}}", E="J", phi="g"),
-    _profile("mines", "^{{({l})}}", "Mines (augmented bias, v^{(l)}, s^{(l)}, E^{(l)})",
+             a=r"\alpha{l}", A=r"\boldsymbol{\alpha}{l}", z=r"\zeta{l}", Z=r"\mathbf{Z}{l}",
+             W=r"\Omega{l}", Wbar=r"\bar{\Omega}{l}", b=r"\beta{l}", B=r"\mathcal{B}{l}",
+             D=r"\mathbf{B}{l}", P=r"\mathcal{P}{l}", x=r"\alpha^{0}", X=r"\mathbf{X}",
+             y=r"\rho", Y=r"\mathbf{R}", C=r"\mathcal{C}", E=r"\mathcal{E}", phi=r"\Phi"),
+    _profile("cs229", "^{[{l}]}", "CS229 (z^{[l]}, a^{[l]}, delta^{[l]})",
+             a="a{l}", A="A{l}", z="z{l}", Z="Z{l}", W="W{l}", Wbar=r"\bar{W}{l}",
+             b="b{l}", B=r"\delta{l}", D=r"\Delta{l}",
+             P=r"\frac{\partial \mathcal{L}}{\partial a{l-1}}",
+             x="x", X="X", y="y", Y="Y", C=r"\mathcal{L}", E="J", phi="g"),
+    _profile("mines", "^{({l})}", "Mines (augmented bias, v^{(l)}, s^{(l)}, E^{(l)})",
              code={"a": "v{l}", "A": "v{l}", "z": "s{l}", "Z": "s{l}", "B": "E{l}",
                    "D": "E{l}", "W": "W{l}"},
-             a=r"\mathbf{{v}}{i}", A=r"V{i}", z=r"\mathbf{{s}}{i}", Z=r"S{i}",
-             W=r"\tilde{{W}}{i}", Wbar=r"W{i}", b=r"\omega_{{\cdot,0}}{i}", B=r"E{i}",
-             D=r"\mathbf{{E}}{i}", P=r"\frac{{d\delta}}{{d\mathbf{{v}}{prev}}}", x=r"\mathbf{{x}}",
-             X=r"X", y=r"\mathbf{{y}}", Y=r"Y", C=r"\delta", E=r"\mathcal{{L}}",
+             a=r"\mathbf{v}{l}", A=r"V{l}", z=r"\mathbf{s}{l}", Z=r"S{l}",
+             W=r"\tilde{W}{l}", Wbar=r"W{l}", b=r"\omega_{\cdot,0}{l}", B=r"E{l}",
+             D=r"\mathbf{E}{l}", P=r"\frac{d\delta}{d\mathbf{v}{l-1}}", x=r"\mathbf{x}",
+             X=r"X", y=r"\mathbf{y}", Y=r"Y", C=r"\delta", E=r"\mathcal{L}",
              phi=r"h"),
-    _profile("cmu", "_{{{l}}}", "CMU 10-315 (z_i = f_i(w_i, z_{i-1}), J)",
+    _profile("cmu", "_{{l}}", "CMU 10-315 (z_i = f_i(w_i, z_{i-1}), J)",
              code={"a": "z{l}", "A": "z{l}", "z": "s{l}", "Z": "s{l}", "W": "w{l}"},
-             a="z{i}", A="Z{i}", z="s{i}", Z="S{i}", W="w{i}", Wbar=r"\bar{{w}}{i}",
-             b="b{i}", B=r"\frac{{\partial J}}{{\partial s{i}}}",
-             D=r"\frac{{\partial J}}{{\partial S{i}}}", P=r"\frac{{\partial J}}{{\partial z{prev}}}",
+             a="z{l}", A="Z{l}", z="s{l}", Z="S{l}", W="w{l}", Wbar=r"\bar{w}{l}",
+             b="b{l}", B=r"\frac{\partial J}{\partial s{l}}",
+             D=r"\frac{\partial J}{\partial S{l}}", P=r"\frac{\partial J}{\partial z{l-1}}",
              x="x", X="X", y="y", Y="Y", C=r"\ell", E="J", phi="g"),
-    _profile("durham", "_{{{l}}}", "Durham (x, y = f(x) = Wx + b, J_f)",
-             a="y{i}", A="Y{i}", z="u{i}", Z="U{i}", W="W{i}", Wbar=r"\bar{{W}}{i}",
-             b="b{i}", B=r"\delta{i}", D=r"\Delta{i}", P=r"J_{{f}}{i}", x="x", X="X",
+    _profile("durham", "_{{l}}", "Durham (x, y = f(x) = Wx + b, J_f)",
+             a="y{l}", A="Y{l}", z="u{l}", Z="U{l}", W="W{l}", Wbar=r"\bar{W}{l}",
+             b="b{l}", B=r"\delta{l}", D=r"\Delta{l}", P=r"J_{f}{l}", x="x", X="X",
              y="t", Y="T", C="C", E="E", phi="f"),
 ]}
 

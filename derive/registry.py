@@ -14,13 +14,14 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
+from .derivation import Check
 from .errors import BadInput, UnknownName
 
 T = TypeVar("T")
 
-_TRANSFORMS = standard_transformations + (convert_xor,)
+TRANSFORMS = standard_transformations + (convert_xor,)
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
-_FORBIDDEN = re.compile(r"__|\blambda\b|\bimport\b|\beval\b|\bexec\b|[;\n]")
+FORBIDDEN = re.compile(r"__|\blambda\b|\bimport\b|\beval\b|\bexec\b|[;\n]")
 
 
 class Registry(Generic[T]):
@@ -95,11 +96,11 @@ def parse_user_expression(text: str, allowed: dict[str, sp.Symbol], functions: d
     """
     if not isinstance(text, str) or not text.strip():
         raise BadInput(f"{what} must be a non-empty SymPy expression string", where)
-    if _FORBIDDEN.search(text):
+    if FORBIDDEN.search(text):
         raise BadInput(f"{what} {text!r} is not a plain mathematical expression", where)
     names = {**functions, **allowed, "e": sp.E, "pi": sp.pi}
     try:
-        expr = parse_expr(text, local_dict=names, transformations=_TRANSFORMS)
+        expr = parse_expr(text, local_dict=names, transformations=TRANSFORMS)
     except Exception as exc:  # SymPy raises many types (SyntaxError, TokenError, TypeError ...)
         raise BadInput(f"{what} {text!r} does not parse: {type(exc).__name__}: {exc}",
                        where) from None
@@ -145,29 +146,40 @@ def find_kinks(expr: sp.Expr, var: sp.Symbol) -> tuple[sp.Expr, ...]:
     return tuple(sorted(points, key=sp.default_sort_key))
 
 
-def equal_everywhere(lhs: sp.Expr, rhs: sp.Expr, variables: Iterable[sp.Symbol],
-                     seed: int = 0, trials: int = 12, simplify: bool = True) -> str | None:
-    """Decide ``lhs == rhs`` for all values of ``variables``; return the method or ``None``.
+def decide_equal(lhs: sp.Expr, rhs: sp.Expr, variables: Iterable[sp.Symbol],
+                 seed: int = 0, trials: int = 12, simplify: bool = True,
+                 against: str = "") -> Check | None:
+    """Decide ``lhs == rhs`` for all values of ``variables``: the :class:`Check` that decided
+    it, or ``None`` when they differ (or no point could be evaluated).
 
     Exact simplification first (``simplify=False`` tries only expansion, for speed); where that
-    does not reach zero, comparison at random rational points with 50 significant digits.
-    Points where either side is undefined are skipped.
+    does not reach zero, comparison at ``trials`` random rational points with 50 significant
+    digits (never a float tolerance).  Points where either side is undefined are skipped.
+    ``against`` names what ``rhs`` is (a key of :data:`derive.derivation.COMPARANDS`).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> decide_equal(sp.sin(x)**2 + sp.cos(x)**2, sp.S.One, [x]).method
+    'exact'
     """
     difference = sp.simplify(lhs - rhs) if simplify else sp.expand(lhs - rhs)
     if difference == 0:
-        return "exact simplification"
+        return Check("exact", against)
     variables = sorted(variables, key=sp.default_sort_key)
     rng = random.Random(seed)
     checked = 0
     for _ in range(trials * 3):
         point = {v: sp.Rational(rng.randint(-300, 300), rng.randint(7, 97)) for v in variables}
-        left = sp.N(lhs.subs(point), 50)
-        right = sp.N(rhs.subs(point), 50)
+        left = sp.N(lhs.subs(point), DIGITS)
+        right = sp.N(rhs.subs(point), DIGITS)
         if not (left.is_number and right.is_number) or left.has(sp.nan, sp.zoo, sp.oo):
             continue
-        if abs(left - right) > sp.Float(10) ** -35 * max(1, abs(left)):
+        if abs(left - right) > sp.Float(10) ** -(DIGITS - 15) * max(1, abs(left)):
             return None
         checked += 1
         if checked == trials:
-            return f"{trials} random rational points, 50 digits"
+            return Check("rational_points", against, points=trials, digits=DIGITS)
     return None
+
+
+#: Significant digits of the rational-point comparisons.
+DIGITS = 50

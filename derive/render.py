@@ -33,15 +33,16 @@ from .printing.json_doc import render_json
 from .printing.latex import render_latex
 from .printing.text import render_text
 
-__all__ = ["FORMATS", "OPTIONS", "formats", "render"]
+__all__ = ["FORMATS", "OPTIONS", "Rendered", "formats", "render"]
 
 
 def numpy_module(derivation, notation=None, dtype: str = "float64", name: str = "mlp") -> str:
-    """The generated NumPy module of an MLP derivation's network (SPEC §6), checked."""
-    return generate_numpy(derivation.network, notation=notation, dtype=dtype, name=name).source
+    """The generated NumPy module of a network derivation (SPEC §6), checked."""
+    return generate_numpy(derivation.batch_form(), notation=notation, dtype=dtype,
+                          name=name).source
 
 
-_NETWORKS = ("PerNeuronDerivation", "MLPDerivation", "MatrixDerivation")
+_NETWORKS = ("PerNeuronDerivation", "MatrixDerivation")
 _ALL = (*_NETWORKS, "GraphDerivation")
 
 #: Format → {derivation class name → printer}, in the order the command line lists them.
@@ -67,7 +68,7 @@ def render(derivation, fmt: str, **options) -> str:
 
     Parameters
     ----------
-    derivation : MLPDerivation, MatrixDerivation or GraphDerivation
+    derivation : PerNeuronDerivation, MatrixDerivation or GraphDerivation
     fmt : str
         A key of :data:`FORMATS`.
     **options
@@ -91,3 +92,23 @@ def render(derivation, fmt: str, **options) -> str:
     if unknown:
         raise BadInput(f"unknown option {unknown[0]!r}; known: {', '.join(OPTIONS)}")
     return call_with(printer_for(FORMATS[fmt], derivation, fmt), derivation, options)
+
+
+class Rendered:
+    """The renderings of SPEC §5a as methods: each one line calling :func:`render`."""
+
+    def to_text(self) -> str:
+        """The derivation as plain text (what ``python -m derive`` prints)."""
+        return render(self, "text")
+
+    def to_latex(self, notation=None) -> str:
+        """The derivation as LaTeX in a notation profile (default: the network's own)."""
+        return render(self, "latex", notation=notation)
+
+    def to_json(self) -> str:
+        """The derivation as one JSON document."""
+        return render(self, "json")
+
+    def to_numpy(self, notation=None, dtype: str = "float64") -> str:
+        """NumPy code: a network's generated module (SPEC §6), a graph's gradient expressions."""
+        return render(self, "numpy", notation=notation, dtype=dtype)

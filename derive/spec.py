@@ -37,7 +37,9 @@ from .activations import custom as custom_activation
 from .calculus.result import LAYOUTS
 from .errors import BadInput
 from .losses import custom as custom_loss
-from .network import (CONVENTIONS, REDUCTIONS, Network, check_pairing, check_sizes, mlp,
+from .api import FORMS
+from .network import CONVENTIONS
+from .network import (MAX_CONCRETE_PARAMETERS, REDUCTIONS, Network, check_pairing, mlp,
                       parameter_count, resolve_activations, resolve_loss)
 from .notation import get_profile
 
@@ -48,7 +50,6 @@ _KEYS = {
     "losses.*": {"expr", "latex", "targets"},
 }
 _TABLES = {"network", "output", "activations", "losses", "graph", "notation"}
-FORMS = ("concrete", "matrix")
 #: The most weights and biases of integer sizes in the matrix form: its rules (and generated
 #: code) are checked numerically at those sizes, on arrays of that many entries.
 MAX_CHECKED_PARAMETERS = 10_000_000
@@ -105,8 +106,8 @@ def load_spec(source: str | Path | dict, **overrides) -> Network:
     """A Network from a TOML file path or a dict of the same structure.
 
     ``overrides`` replace keys of ``[network]`` / ``[output]`` (the command-line flags).
-    Symbolic sizes (``["n_0", "n_1"]``) or ``depth = "L"`` give a
-    :class:`~derive.layer_rules.MatrixNetwork`.
+    Sizes may be integers, names (``["n_0", "n_1"]``) or ``depth = "L"``: one
+    :class:`~derive.network.Network` type serves them all.
 
     >>> load_spec({"network": {"sizes": [2, 2, 1], "activation": "tanh", "loss": "mse"}}).sizes
     (2, 2, 1)
@@ -177,22 +178,30 @@ def build_network(data: dict, locate: _Locator, overrides: dict) -> Network:
     size_key = "depth" if "depth" in network else "sizes"
     sizes = _read_sizes(network.get("sizes"), where["sizes"])
     symbolic = "depth" in network or any(isinstance(n, str) for n in sizes or ())
-    if not (symbolic or form == "matrix"):
-        sizes = check_sizes(sizes, where["sizes"])
     common = dict(**_checked_choices(network, where, sizes, activations, losses),
                   notation=notation, layout=layout)
-    if symbolic or form == "matrix":
-        # The matrix form never needs a symbol per weight entry (784 x 1024 of them would take
-        # a minute to build), so integer sizes get a MatrixNetwork too.
-        from .layer_rules import matrix_network
+    if symbolic and form == "concrete":
+        raise BadInput("symbolic sizes or depth have only the matrix form; drop "
+                       "form = \"concrete\" or give integer sizes", where[size_key])
+    if not symbolic:
+        if form == "matrix" or output.get("batch"):
+            _check_checkable(sizes, where["sizes"])
+        else:
+            _check_concrete(sizes, where["sizes"])
+    return mlp(sizes if "depth" not in network else None, depth=network.get("depth"),
+               where=where[size_key], **common)
 
-        if form == "concrete":
-            raise BadInput("symbolic sizes or depth have only the matrix form; drop "
-                           "form = \"concrete\" or give integer sizes", where[size_key])
-        _check_checkable(sizes, where["sizes"])
-        return matrix_network(sizes, depth=network.get("depth"), where=where[size_key],
-                              **common)
-    return mlp(sizes, where=where["sizes"], **common)
+
+def _check_concrete(sizes, where: str) -> None:
+    """Refuse integer sizes too large for the per-entry (concrete) form, pointing at the
+    matrix form."""
+    count = parameter_count(sizes)
+    if count > MAX_CONCRETE_PARAMETERS:
+        raise BadInput(
+            f"sizes {'-'.join(map(str, sizes))} have {count:,} weights and biases; the concrete "
+            f"form builds one SymPy symbol for each and is limited to "
+            f"{MAX_CONCRETE_PARAMETERS:,}: use the matrix form (--form matrix, or form = "
+            "\"matrix\" in [output]), which builds no per-entry symbols", where)
 
 
 def _kind(value) -> str:
@@ -304,18 +313,13 @@ def _pairing_where(network: dict, where: dict, key: str) -> str:
 
 
 def _notation_overrides(data: dict, locate: _Locator) -> dict:
-    """A spec's ``[notation]`` table: templates that replace the profile's, ``{l}`` standing
-    for the decorated layer index (``W = "\\Theta{l}"``)."""
+    """A spec's ``[notation]`` table: templates that replace the profile's, in the one
+    placeholder syntax of :func:`derive.naming.fill` (``W = "\\Theta{l}"``, ``{l}`` the
+    decorated layer index)."""
     table = data.get("notation", {})
     if not isinstance(table, dict):
         raise BadInput("[notation] must be a table of templates", locate.where("notation"))
-    out = {}
-    for key, value in table.items():
-        if isinstance(value, str):
-            escaped = value.replace("{", "{{").replace("}", "}}").replace("{{l}}", "{l}")
-            value = escaped if key == "index" else escaped.replace("{l}", "{i}")
-        out[key] = value
-    return out
+    return dict(table)
 
 
 def _check_keys(table: dict, name: str, locate: _Locator) -> None:

@@ -199,7 +199,7 @@ def output_width(loss: str, at_least: int = 1, activation: str | None = None) ->
     return max(at_least, least)
 
 
-#: Registry names of the sweeps of tests/test_backprop.py and tests/test_layer_rules.py.
+#: Registry names of the sweeps of tests/test_backprop.py and tests/test_engine.py.
 ELEMENTWISE = [c.id for c in ACTIVATION_CASES
                if c.registered and "(" not in c.id and not c.entry.vector_valued]
 VECTOR_VALUED = [c.id for c in ACTIVATION_CASES

@@ -59,9 +59,9 @@ def test_scalar_by_matrix_has_the_shape_of_the_transpose_in_numerator_layout(lay
     assert result.expr == (gradient.T if layout == "numerator" else gradient)
 
 
-def test_seed_003_per_neuron_jacobian_is_line_k():
+def test_ensimag_per_neuron_jacobian_is_line_k():
     net = mlp([3, 2, 1], activation="tanh", loss="mse", convention="columns")
-    layer = net.layers[0]
+    layer = net.explicit().layers[0]
     for k in (1, 2):
         w_k = layer.neuron_weights(k)
         J = derive.jacobian(layer.output(), w_k).expr              # n_j × n_{j-1}

@@ -118,7 +118,7 @@ def test_choices_are_the_constants():
         choices[name] = {action.dest: tuple(action.choices) for action in parser._actions
                          if action.choices}
     assert choices["mlp"] == {"form": FORMS, "convention": CONVENTIONS, "reduction": REDUCTIONS,
-                              "layout": LAYOUTS, "format": formats("MLPDerivation"),
+                              "layout": LAYOUTS, "format": formats("PerNeuronDerivation"),
                               "dtype": DTYPES}
     assert choices["graph"] == {"layout": LAYOUTS, "format": formats("GraphDerivation")}
 
@@ -217,7 +217,7 @@ def test_a_failed_engine_check_exits_1_and_writes_nothing(tmp_path, capsys, monk
     def failing(*args, **kwargs):
         raise derive.errors.CheckFailed("gradient of W1 disagrees with central differences")
 
-    monkeypatch.setattr(derive.codegen, "_check_module", failing)
+    monkeypatch.setattr(derive.codegen, "check_module", failing)
     target = tmp_path / "net.py"
     code, out, err = call(["mlp", "--emit", "numpy", "-o", str(target)], capsys)
     assert code == 1 and "check failed (nothing written)" in err and "W1" in err
@@ -226,7 +226,7 @@ def test_a_failed_engine_check_exits_1_and_writes_nothing(tmp_path, capsys, monk
 
 @pytest.mark.parametrize("argv", [
     ["mlp"], ["mlp", "--emit", "json"], ["mlp", "--emit", "latex"],
-    ["jacobian", "v^T A v", "--wrt", "v"], ["graph", "examples/graph_seed001.toml"],
+    ["jacobian", "v^T A v", "--wrt", "v"], ["graph", "examples/graph_cmu.toml"],
 ])
 def test_output_never_replaces_a_file_symbackprop_did_not_write(argv, tmp_path, capsys):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -243,7 +243,7 @@ def test_output_never_replaces_a_file_symbackprop_did_not_write(argv, tmp_path, 
 @pytest.mark.parametrize("argv", [
     ["mlp"], ["mlp", "--emit", "json"], ["mlp", "--emit", "latex"], ["mlp", "--sizes", "n_0,n_1"],
     ["jacobian", "v^T A v", "--wrt", "v", "--format", "json"],
-    ["graph", "examples/graph_seed001.toml"], ["graph", "examples/graph_seed001.toml", "--json"],
+    ["graph", "examples/graph_cmu.toml"], ["graph", "examples/graph_cmu.toml", "--json"],
 ])
 def test_marked_output_can_be_regenerated_in_place(argv, tmp_path, capsys):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -21,7 +21,7 @@ import sympy as sp
 
 from derive.activations import ACTIVATIONS
 from derive.errors import BadInput
-from derive.graph import Graph, derive_graph, load_graph
+from derive.graphs import Graph, derive_graph, load_graph
 from derive.printing.forms import form_text
 from derive.printing.graph_code import numpy_gradients, sympy_gradients
 from derive.printing.text import render_text
@@ -142,7 +142,7 @@ def test_four_node_graph_equals_direct_differentiation(case_id, nodes, composed,
 
 
 def test_four_node_order_is_reverse_topological_and_deterministic():
-    graph = load_graph(EXAMPLES / "graph_seed001.toml")
+    graph = load_graph(EXAMPLES / "graph_cmu.toml")
     d = derive_graph(graph)
     adjoints = [s.lhs.wrt for s in d.steps if s.lhs.kind == "partial" and s.lhs.of == "J"
                 and s.rule != "diff"]
@@ -260,7 +260,7 @@ def test_numpy_format_gradients_equal_finite_differences(case_id, spec, forward,
 def test_every_graph_format_through_the_rendering_table():
     """``render(d, fmt)`` for each format of ``derive graph``; numpy used to raise
     AttributeError (``to_numpy`` read a network a graph does not have)."""
-    d = derive_graph(load_graph(EXAMPLES / "graph_seed001.toml"))
+    d = derive_graph(load_graph(EXAMPLES / "graph_cmu.toml"))
     assert formats("GraphDerivation") == ("text", "latex", "sympy", "numpy", "json")
     assert render(d, "numpy") == numpy_gradients(d)
     assert render(d, "numpy", notation="cs229", dtype="float64") == numpy_gradients(d)
@@ -276,7 +276,7 @@ def test_every_graph_format_through_the_rendering_table():
 
 
 def test_every_graph_format_through_the_command(tmp_path):
-    spec = str(EXAMPLES / "graph_seed001.toml")
+    spec = str(EXAMPLES / "graph_cmu.toml")
     out = {}
     for fmt in ("text", "latex", "sympy", "numpy", "json"):
         done = subprocess.run([sys.executable, "-m", "derive", "graph", spec, "--format", fmt],
@@ -359,7 +359,7 @@ def test_denominator_steps_are_transposes_and_flip_the_product():
 def test_load_graph_from_file_and_dict_agree():
     import tomllib
 
-    path = EXAMPLES / "graph_seed001.toml"
+    path = EXAMPLES / "graph_cmu.toml"
     from_file = load_graph(path)
     from_dict = load_graph(tomllib.loads(path.read_text()))
     assert from_file.nodes == from_dict.nodes
@@ -428,13 +428,13 @@ def _run(*args, seed="0"):
 
 
 def test_command_text_is_one_line_per_step_and_deterministic():
-    first = _run("examples/graph_seed001.toml", seed="1")
-    second = _run("examples/graph_seed001.toml", seed="12345")
+    first = _run("examples/graph_cmu.toml", seed="1")
+    second = _run("examples/graph_cmu.toml", seed="12345")
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     lines = first.stdout.splitlines()
     steps = [line for line in lines if line and not line.startswith(("#", "grad_"))]
-    assert len(steps) == len(derive_graph(load_graph(EXAMPLES / "graph_seed001.toml")).steps)
+    assert len(steps) == len(derive_graph(load_graph(EXAMPLES / "graph_cmu.toml")).steps)
     assert all(re.fullmatch(r"\S+ = .+    \[(definition|diff|chain_rule|accumulate)\]", line)
                for line in steps), steps
     assert "dJ/dz1 = dJ_dz2*dz2_dz1 + dJ_dz3*dz3_dz1    [accumulate]" in lines

@@ -37,10 +37,11 @@ from derive.calculus.latex_input import read_latex
 from derive.calculus.namespace import Namespace
 from derive.derivation import CHECK_METHODS, COMPARANDS, RULES, Check
 from derive.errors import BadInput
-from derive.graph import derive_graph
+from derive.graphs import derive_graph
 from derive.jacobians import activation_functions
-from derive.layer_rules import derive_layer_rules, matrix_network
-from derive.matrix_nodes_nn import Entrywise2
+from derive.engine import derive_matrix
+from derive.network import mlp
+from derive.calculus.matrix_nodes import Entrywise2
 from derive.naming import PLACEHOLDERS
 from derive.notation import PROFILES, get_profile
 from derive.printing.checks import check_data, check_latex, check_text
@@ -62,12 +63,12 @@ SIZES = ["n_0", "n_1", "n_2"]
 def matrix(convention="rows", layout="numerator", batch=False, activations=("sigmoid", "sigmoid"),
            loss="bce", depth=None):
     if depth is not None:
-        net = matrix_network(depth=depth, activations=list(activations), loss=loss,
+        net = mlp(depth=depth, activations=list(activations), loss=loss,
                              convention=convention)
     else:
-        net = matrix_network(SIZES, activations=list(activations), loss=loss,
+        net = mlp(SIZES, activations=list(activations), loss=loss,
                              convention=convention)
-    return derive_layer_rules(net, layout=layout, batch=batch)
+    return derive_matrix(net, layout=layout, batch=batch)
 
 
 @lru_cache(maxsize=None)
@@ -79,7 +80,7 @@ def concrete(convention="rows", layout="numerator", sizes=(2, 3, 1),
 
 
 @lru_cache(maxsize=None)
-def graph(name="graph_seed001", layout="numerator"):
+def graph(name="graph_cmu", layout="numerator"):
     return derive_graph(os.path.join(EXAMPLES, f"{name}.toml"), layout=layout)
 
 
@@ -299,7 +300,7 @@ def test_cs229_batch_seed_004_and_the_activation_is_named_once():
     # g is relu, with the checked derivative; softmax keeps its name
     assert (r"$g = \operatorname{relu}$, where $\operatorname{relu}\left(x\right) = "
             r"\max\left(0, x\right)$ and $\operatorname{relu}'\left(x\right) = "
-            r"\operatorname{step}\left(x\right)$ (textbook form checked against sympy.diff") in tex
+            r"\mathbf{1}\left[x > 0\right]$ (checked: equal to sympy.diff of the formula") in tex
     assert "Recognised simplification: line (8)" in tex
     assert r"\textbf{Checked:} central differences along 2 random directions" in tex
 
@@ -359,7 +360,7 @@ def test_cmu_and_durham_profiles():
     d = matrix("rows", "numerator", activations=("relu", "relu"), loss="mse")
     got = lines(render_latex(d, "durham"))
     assert got[1] == r"u_{1} &= W_{1} x + b_{1} \tag{1}\\"
-    # durham's P template J_{f}{i} would be a double subscript: it is merged
+    # durham's P template J_{f}{l} would be a double subscript: it is merged
     assert got[12] == r"J_{f,2} = \frac{\partial C}{\partial y_{1}} &= \delta_{2}^{T} W_{2} \tag{12}\\"
 
 
@@ -445,7 +446,7 @@ def test_concrete_wide_matrices_and_two_digit_indices():
 
 
 def test_graph_seed_001():
-    tex = render_latex(graph("graph_seed001"))
+    tex = render_latex(graph("graph_cmu"))
     got = lines(tex)
     assert got[1] == r"z_{1} &= \sin{\left(w_{A} x \right)} \tag{1}\\"
     assert got[15] == (r"\frac{\partial J}{\partial z_{1}} &= \frac{\partial J}{\partial z_{2}} "
@@ -491,7 +492,7 @@ def test_rendered_lines_read_back_to_the_engines_expressions(convention, batch, 
     d = matrix(convention, layout, batch, activations=(activation, activation), loss="mse")
     entry = derive.ACTIVATIONS.get(activation)
     # The profile's Φ spelled as the registry's name, so that the reader knows the function.
-    profile = get_profile("cs229", {"phi": entry.latex.replace("{", "{{").replace("}", "}}")})
+    profile = get_profile("cs229", {"phi": entry.latex})
     tex = render_latex(d, profile)
     got = lines(tex)
     names = {}
@@ -564,7 +565,7 @@ def test_concrete_form_renders_in_every_profile(convention, layout):
                               "cross_entropy"), "ensimag" if layout == "numerator" else "mines")
 
 
-@pytest.mark.parametrize("name", ["graph_seed001", "graph_mlp", "graph_residual",
+@pytest.mark.parametrize("name", ["graph_cmu", "graph_mlp", "graph_residual",
                                   "graph_chain_rule"])
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_graphs_render(name, layout):
@@ -580,11 +581,11 @@ def test_no_course_is_called_a_seed_in_the_documents():
     assert not [text for text in RULE_LATEX.values() if "seed" in text.lower()]
     for d, profile in ((concrete("rows", "numerator"), "cs229"), (matrix("rows", "numerator"), None),
                        (graph(), None)):
-        assert "seed 00" not in render_latex(d, profile).replace("graph_seed001", "")
+        assert "seed 00" not in render_latex(d, profile).replace("graph_cmu", "")
 
 
 def test_printers_import_the_data_model_never_an_engine():
-    engines = ("derive.backprop", "derive.layer_rules", "derive.engine", "derive.graph",
+    engines = ("derive.engine", "derive.graphs", "derive.network",
                "derive.codegen", "derive.cli", "derive.presentations", "derive.layers",
                "derive.render", "derive.api")
     for path in sorted((Path(ROOT) / "derive" / "printing").glob("*.py")):
@@ -633,8 +634,9 @@ def test_check_wordings():
     assert check_latex(fused) == (r"equal to $\Phi'(z)\, \ell'(\Phi(z), y)$ with $a = \Phi(z)$ "
                                   r"written out on the simplex $\sum_k y_k = 1$ (12 random "
                                   r"rational points, 50 digits)")
-    # migration: an engine that still records prose gets it back as it was
-    assert check_text("sympy.diff") == check_data("sympy.diff") == "sympy.diff"
+    assert check_text(None) == check_latex(None) == "" and check_data(None) is None
+    assert check_data(fused) == {"method": "rational_points", "against": "unfused", "points": 12,
+                                 "digits": 50, "condition": "simplex"}
 
 
 def test_steps_that_carry_a_check_are_worded_by_each_printer():
@@ -710,8 +712,10 @@ def test_graph_default_profile_and_unknown_profiles():
         render_latex(graph(), "oxford")
     with pytest.raises(BadInput, match="cannot render a str"):
         render_latex("z = W a")
-    with pytest.raises(BadInput, match="notation template for 'B' cannot be filled in"):
-        get_profile("cs229", {"B": r"\mathcal{B}{i}"})                # single braces
+    with pytest.raises(BadInput, match="notation template for 'B' has no {l}"):
+        get_profile("cs229", {"B": r"\mathcal{B}{i}"})                # no layer placeholder
+    # one placeholder syntax: braces are literal, {l} is the decorated index
+    assert get_profile("cs229", {"B": r"\mathcal{B}{l}"}).symbol("B", 2) == r"\mathcal{B}^{[2]}"
 
 
 # --- determinism across hash seeds -------------------------------------------------------------
@@ -720,13 +724,14 @@ _CASES = """
 import os, sys
 sys.path.insert(0, {root!r})
 import derive
-from derive.graph import derive_graph
-from derive.layer_rules import derive_layer_rules, matrix_network
+from derive.graphs import derive_graph
+from derive.engine import derive_matrix
+from derive.network import mlp
 from derive.printing.latex import render_latex
 cases = [
-    render_latex(derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activations=["relu",
+    render_latex(derive_matrix(mlp(["n_0", "n_1", "n_2"], activations=["relu",
         "softmax"], loss="cross_entropy", convention="augmented"), batch=True), "mines"),
-    render_latex(derive_layer_rules(matrix_network(depth="L", activations=["tanh", "sigmoid"],
+    render_latex(derive_matrix(mlp(depth="L", activations=["tanh", "sigmoid"],
         loss="bce")), "cs229"),
     render_latex(derive.backprop(derive.mlp([2, 3, 2], activations=["tanh", "softmax"],
         loss="cross_entropy", convention="columns")), "ensimag"),

@@ -18,7 +18,7 @@ The spec format is described in docs/graph.md:
 from __future__ import annotations
 
 from ..calculus.result import LAYOUTS
-from ..graph import derive_graph, load_graph
+from ..graphs import derive_graph, load_graph
 from ..render import formats, render
 from . import EXIT_OK, add_output_arguments, write_output
 

@@ -50,7 +50,7 @@ from . import EXIT_OK, GENERATED_MARK, add_output_arguments, refuse_foreign, wri
 
 HELP = "derive all gradients of an MLP from a spec file or flags"
 #: What ``--format`` can print: every format of both derivation forms (numpy: the module).
-FORMATS = formats("MLPDerivation", "MatrixDerivation")
+FORMATS = formats("PerNeuronDerivation", "MatrixDerivation")
 
 
 def add_arguments(parser) -> None:
@@ -159,7 +159,8 @@ def _write_numpy(network, args) -> int:
         if not args.output.endswith(".py") or not stem.isidentifier():
             raise BadInput(f"{args.output!r} is not a Python module path such as mlp.py", "-o")
         name = stem
-    module = generate_numpy(network, notation=args.notation, dtype=args.dtype, name=name)
+    derivation = backprop(network, layout="denominator", form="matrix", batch=True)
+    module = generate_numpy(derivation, notation=args.notation, dtype=args.dtype, name=name)
     if args.output is None:
         write_output(module.source, None)
         print(f"verified: {module.check}", file=sys.stderr)

@@ -100,26 +100,20 @@ def _word(check: Check, latex: bool) -> str:
     return text
 
 
-def check_text(check) -> str:
+def check_text(check: Check | None) -> str:
     """How a step (or a derivation) was checked, as plain text ("" when it was not)."""
-    if isinstance(check, str):
-        return check       # migration: removed when every engine emits Check
     if check is None:
         return ""
     return _word(check, latex=False)
 
 
-def check_latex(check) -> str:
+def check_latex(check: Check | None) -> str:
     """The same in LaTeX text mode, ASCII only."""
-    if isinstance(check, str):
-        return latex_text(check)       # migration: removed when every engine emits Check
     if check is None:
         return ""
     return _word(check, latex=True)
 
 
-def check_data(check):
+def check_data(check: Check | None):
     """The check in a JSON document: :meth:`Check.as_dict` (``None`` when there is none)."""
-    if isinstance(check, str):
-        return check       # migration: removed when every engine emits Check
     return None if check is None else check.as_dict()

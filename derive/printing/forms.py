@@ -6,7 +6,7 @@ network's weight convention and reduction, the layout, one sample or a batch.  T
 states every such formula once, in plain text and in LaTeX, as templates of the one placeholder
 syntax of :mod:`derive.naming` (``{l}``, ``{l-1}``, ``{l+1}``, ``{wrt}``; any other brace is
 literal).  Three presentations have forms: the Ensimag per-neuron recursion
-(``PerNeuronDerivation``, formerly ``MLPDerivation``: P^j, ∂f^j/∂w_k^j, B^j), the matrix form
+(``PerNeuronDerivation``: P^j, ∂f^j/∂w_k^j, B^j), the matrix form
 (``MatrixDerivation``: each reverse-mode step followed by the identities it applied,
 ``step.uses``), and computation graphs (``GraphDerivation``).  Derivations are told apart by class name, so this module imports no
 engine.
@@ -223,8 +223,6 @@ def _neuron_form(d, step) -> Form | None:
 def _written_out(d, check) -> bool:
     """Whether the fused ∂C/∂z^L was shown to be a^L − y with a = Φ(z) written out (an
     activation whose derivative has no form in its output), rather than simplified in a^L."""
-    if isinstance(check, str):
-        return "written out in z" in check     # migration: removed when every engine emits Check
     activation = d.network.layers[-1].activation
     return not activation.vector_valued and \
         activation.derivative_in_output(sp.Symbol("a", real=True)) is None
@@ -388,7 +386,7 @@ def _local_names(d, child: str, parent: str) -> tuple[str, str]:
 # --- the entry points ----------------------------------------------------------------------------
 
 #: Derivation class name → the function giving the form of one of its steps.
-PRESENTATIONS = {"PerNeuronDerivation": _neuron_form, "MLPDerivation": _neuron_form,
+PRESENTATIONS = {"PerNeuronDerivation": _neuron_form,
                  "MatrixDerivation": _matrix_form, "GraphDerivation": _graph_form}
 
 

@@ -5,7 +5,7 @@ for a ``GraphDerivation``): ``grad_v = …`` for every parameter and input v, wr
 and parameters only, in the shape of v.  In NumPy, entries of a vector or matrix are read as
 ``W[i, j]`` (2-D arrays, vectors n×1), so each line evaluates on the variables' arrays.
 
->>> from derive.graph import Graph, derive_graph
+>>> from derive.graphs import Graph, derive_graph
 >>> d = derive_graph(Graph(nodes={"z": "w*x", "J": "sin(z)"}, output="J", inputs=["x"],
 ...                        parameters=["w"]))
 >>> print(numpy_gradients(d), end="")

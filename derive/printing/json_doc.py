@@ -106,7 +106,7 @@ def graph_dict(d) -> dict:
 
 
 #: Derivation class name → (its JSON-able dict, the indentation of its document).
-DOCUMENTS = {"PerNeuronDerivation": (neuron_dict, 1), "MLPDerivation": (neuron_dict, 1),
+DOCUMENTS = {"PerNeuronDerivation": (neuron_dict, 1),
              "MatrixDerivation": (matrix_form_dict, 1), "GraphDerivation": (graph_dict, 2)}
 
 

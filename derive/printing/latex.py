@@ -28,7 +28,7 @@ __all__ = ["DOCUMENTS", "GRAPH_PROFILE", "render_latex"]
 
 #: Derivation class name → its document renderer.
 DOCUMENTS = {"MatrixDerivation": MatrixRenderer, "PerNeuronDerivation": NeuronRenderer,
-             "MLPDerivation": NeuronRenderer, "GraphDerivation": GraphRenderer}
+             "GraphDerivation": GraphRenderer}
 #: Profile of a derivation that has no network to carry one (a computation graph, CMU 10-315).
 GRAPH_PROFILE = "cmu"
 
@@ -47,7 +47,7 @@ def render_latex(derivation, notation=None) -> str:
 
     Parameters
     ----------
-    derivation : MatrixDerivation, MLPDerivation or GraphDerivation
+    derivation : MatrixDerivation, PerNeuronDerivation or GraphDerivation
     notation : str or Profile, optional
         A profile name (``"cs229"``, ``"ensimag"``, …) or a :class:`~derive.notation.Profile`;
         by default the network's own (a graph: ``cmu``).
@@ -69,7 +69,7 @@ def render_latex(derivation, notation=None) -> str:
     Examples
     --------
     >>> import derive
-    >>> net = derive.matrix_network(["n_0", "n_1", "n_2"], activation="sigmoid", loss="bce")
+    >>> net = derive.mlp(["n_0", "n_1", "n_2"], activation="sigmoid", loss="bce")
     >>> tex = render_latex(derive.backprop(net), "cs229")
     >>> print([line for line in tex.splitlines() if line.startswith(r"\delta^{[1]}")][0])
     \delta^{[1]} &= g'\left(z^{[1]}\right) \odot \left(W^{[2]T} \delta^{[2]}\right) \tag{14}\\

@@ -110,11 +110,9 @@ class Renderer:
         try:
             text = self.profile.symbol(kind, layer)
         except (KeyError, IndexError, ValueError) as exc:
-            # A template with single braces ("\\mathcal{B}{i}") fails in str.format.
             raise BadInput(f"notation template {self.profile.latex.get(kind)!r} for {kind!r} of "
-                           f"profile {self.profile.name!r} does not format ({type(exc).__name__}: "
-                           f"{exc}); in a Profile write braces as {{{{ }}}} and the layer as "
-                           "{i}") from None
+                           f"profile {self.profile.name!r} cannot be filled in ({exc}); write "
+                           "the layer index as {l}") from None
         return repair_scripts(text)
 
     def frac(self, of: str, wrt: str) -> str:
@@ -247,7 +245,7 @@ class NetworkRenderer(Renderer):
             variable = paren(printer.doprint(ACTIVATION_VARIABLE))
             derivative = (rf"${prime(act.latex)}{variable} = "
                           rf"{printer.doprint(act.printed_derivative)}$ "
-                          f"({check_latex(act.check)})")
+                          f"(checked: {check_latex(act.check)})")
             definition = printer.doprint(act.expr)
             if isinstance(act.expr, sp.Function) and act.expr.args == (ACTIVATION_VARIABLE,) \
                     or definition == act.latex + variable:

@@ -37,16 +37,10 @@ _GREEK_LATIN = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "
                 "Kappa": "K", "Mu": "M", "Nu": "N", "Omicron": "O", "Rho": "P", "Tau": "T",
                 "Chi": "X"}
 
-# migration: removed when every engine emits Check — the signs and punctuation of the old
-# prose checks ("diag(s) − s sᵀ checked against sympy.diff", "j = 1 … 3"), which still pass
-# through latex_text until then.
-_PROSE_MATH = {"∂": r"\partial", "∇": r"\nabla", "⊙": r"\odot", "∘": r"\circ", "·": r"\cdot",
-               "×": r"\times", "≥": r"\geq", "≤": r"\leq", "→": r"\to", "↦": r"\mapsto",
-               "∈": r"\in", "≈": r"\approx", "≠": r"\neq", "ℓ": r"\ell", "∞": r"\infty",
-               "∑": r"\sum", "√": r"\surd", "±": r"\pm", "′": "'", "⊘": r"\oslash",
-               "⁻": "^{-}"}
-_PROSE_TEXT = {"−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "§": r"\S{}", "’": "'",
-               "‘": "`", "“": "``", "”": "''", "\u00a0": "~"}
+#: Signs a user's name may carry (an activation called "ℓ₁", a loss "f∘g").
+_NAME_MATH = {"∂": r"\partial", "∇": r"\nabla", "⊙": r"\odot", "∘": r"\circ", "·": r"\cdot",
+              "×": r"\times", "ℓ": r"\ell", "∞": r"\infty", "′": "'", "±": r"\pm"}
+_NAME_TEXT = {"−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "’": "'", "\u00a0": "~"}
 
 
 def _greek() -> dict:
@@ -62,7 +56,7 @@ def _greek() -> dict:
     return table
 
 
-_MATH = {**_greek(), **_PROSE_MATH}
+_MATH = {**_greek(), **_NAME_MATH}
 
 
 def _math_for(char: str) -> str | None:
@@ -81,7 +75,7 @@ def _math_for(char: str) -> str | None:
 
 
 def latex_text(text: str) -> str:
-    r"""A name (or, during the migration, an old prose check) as LaTeX text mode.
+    r"""A name (a user's activation, loss or network description) as LaTeX text mode.
 
     LaTeX's special characters are escaped; Greek letters and sub- or superscripts become
     inline math (``Φ`` → ``$\Phi$``, ``ŷ`` → ``$\hat{y}$``, ``Aᵀ`` → ``A$^{T}$``); any other
@@ -117,8 +111,8 @@ def latex_text(text: str) -> str:
             continue
         if char.isascii():
             emit(False, _SPECIALS.get(char, char))
-        elif char in _PROSE_TEXT:
-            emit(False, _PROSE_TEXT[char])
+        elif char in _NAME_TEXT:
+            emit(False, _NAME_TEXT[char])
         elif _math_for(char) is not None:
             math = _math_for(char)
             emit(True, math if math.startswith(("^", "_")) or not math[-1].isalpha()

@@ -406,6 +406,8 @@ class NotationLatexPrinter(MatrixLatexPrinter):
         argument, *rest = expr.args
         if rest and rest[0] == 1:                       # H(0) = 1: the registry's step
             text = r"\operatorname{step}" + paren(self._print(argument))
+        elif rest and rest[0] == 0:                     # H(0) = 0: relu's derivative
+            text = rf"\mathbf{{1}}\left[{self._print(argument)} > 0\right]"
         elif not rest or rest[0] == sp.S.Half:
             text = r"\theta" + paren(self._print(argument))
         else:

@@ -21,9 +21,8 @@ class NeuronRenderer(NetworkRenderer):
 
     def __init__(self, d, profile: Profile):
         self.net = d.network
-        # The network entry by entry (its layers' symbols, the targets y); migration: an
-        # MLPDerivation's network holds them itself.
-        self.explicit = getattr(d, "explicit_network", None) or d.network
+        # The network entry by entry: its layers' symbols and the targets y.
+        self.explicit = d.explicit_network
         super().__init__(d, profile)
 
     def names(self) -> dict:

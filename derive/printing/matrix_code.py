@@ -9,7 +9,7 @@ and with the idioms vectorised code is written in:
 - a bias broadcast over the batch, ``b 1ᵀ``, prints ``b`` inside a sum (NumPy broadcasting),
   else ``np.broadcast_to``;
 - ``[1ᵀ; V]`` prints ``np.vstack(...)``, W̃ without its bias column ``W[:, 1:]``;
-- softmax of each column is the stable ``_softmax`` of the generated module when ``helpers``
+- softmax of each column is the stable ``softmax`` of the generated module when ``helpers``
   names it, else an inline stable expression;
 - symbolic sizes print as the ``.shape`` of an array that has them (``dims``).
 
@@ -28,7 +28,7 @@ import sympy as sp
 
 from ..calculus.matrix_printing import MatrixNumpyPrinter, dims_of
 from ..calculus.matrix_nodes import Softmax
-from ..matrix_nodes_nn import Augment, DropBias, DropFirstRow
+from .latex_expr import is_node
 
 
 def _is_ones(expr, rows=None, cols=None) -> bool:
@@ -45,7 +45,7 @@ class ProgramPrinter(MatrixNumpyPrinter):
         Size symbol → code giving it (``{N: "X.shape[1]"}``).
     helpers : dict, optional
         Node kind → name of a helper function of the generated module (``{"softmax":
-        "_softmax"}``); without one, the node is printed inline.
+        "softmax"}``); without one, the node is printed inline.
     """
 
     def __init__(self, dims: dict | None = None, helpers: dict | None = None, settings=None):
@@ -81,8 +81,10 @@ class ProgramPrinter(MatrixNumpyPrinter):
             numer, denom = sp.fraction(coeff)
             if denom == 1:
                 return super()._print_MatMul(expr)
-            # (1/N) Δ Aᵀ is written Δ @ A.T / N, as one writes a mean.
-            body = super()._print_MatMul(sp.MatMul(numer, *factors).doit(deep=False))
+            # (1/N) Δ Aᵀ is written Δ @ A.T / N, as one writes a mean (and (1/N) Δ, Δ / N).
+            inner = sp.MatMul(numer, *factors).doit(deep=False)
+            body = super()._print_MatMul(inner) if isinstance(inner, sp.MatMul) else \
+                self._print(inner)
             if isinstance(denom, sp.Symbol) or denom.is_Integer:
                 return f"{body} / {self._print(denom)}" if numer != -1 else \
                     f"-({body[1:]}) / {self._print(denom)}"
@@ -115,7 +117,7 @@ class ProgramPrinter(MatrixNumpyPrinter):
         return text
 
     def _wrap(self, expr):
-        if isinstance(expr, (Augment, DropBias, DropFirstRow, Softmax)):
+        if isinstance(expr, Softmax) or is_node(expr, "Augment", "DropBias", "DropFirstRow"):
             return self._print(expr)
         return super()._wrap(expr)
 

@@ -220,7 +220,7 @@ def graph_text(d, explicit: bool = False) -> str:
 
 
 #: Derivation class name → its plain-text document.
-DOCUMENTS = {"PerNeuronDerivation": neuron_text, "MLPDerivation": neuron_text,
+DOCUMENTS = {"PerNeuronDerivation": neuron_text,
              "MatrixDerivation": matrix_form_text, "GraphDerivation": graph_text}
 
 
@@ -229,6 +229,3 @@ def render_text(d, **options) -> str:
     parameters only."""
     return call_with(printer_for(DOCUMENTS, d, "text"), d, options)
 
-
-# migration: derivation.to_text's name for render_text, removed when to_text calls derive.render
-render = render_text

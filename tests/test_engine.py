@@ -22,7 +22,9 @@ from derive.activations import custom as custom_activation
 from derive.activations import expand_activations
 from derive.calculus.matrix_nodes import ActivationPrime, AsScalar
 from derive.calculus.matrix_printing import latex_matrix
-from derive.layer_rules import (J, N, check_numerically, derive_layer_rules, matrix_network)
+from derive.engine import check_numerically, derive_matrix
+from derive.naming import J, N
+from derive.network import mlp
 from derive.losses import custom as custom_loss
 from tests import cases
 
@@ -37,10 +39,10 @@ def sizes(*names):
 # --- exact forms ------------------------------------------------------------------------------
 
 def test_seed_003_columns_convention_b_form():
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activation="tanh",
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="tanh",
                                           loss="mse", convention="columns"))
     sym = d.symbols
-    W2, B1, B2, a0 = sym.W(2), sym.signal(1), sym.signal(2), sym.a(0)
+    W2, B1, B2, a0 = sym.params(2)["W2"], sym.signal(1), sym.signal(2), sym.a(0)
     assert latex_matrix(d.signal(1)) == (r"\tanh'\left(z_{1}\right) \odot \left(W_{2} B_{2}\right)")
     assert d.gradient("W1") == a0 * B1.T                     # ∇_{W^j} E = α^{j-1} [B^j]ᵀ
     assert d.gradient("b1") == B1                            # ∇_{b^j} E = B^j
@@ -48,7 +50,7 @@ def test_seed_003_columns_convention_b_form():
 
 
 def test_rows_convention_cs229_form():
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activation="relu",
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="relu",
                                           activations=None, loss="mse", convention="rows"),
                            layout="denominator")
     sym = d.symbols
@@ -59,17 +61,17 @@ def test_rows_convention_cs229_form():
 
 
 def test_augmented_uses_the_weights_without_their_bias_column():
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activation="sigmoid",
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="sigmoid",
                                           loss="bce", convention="augmented"), batch=True)
     text = latex_matrix(d.signal(1))
     assert "DropBias" in text or r"\operatorname{DropBias}" in text
     assert set(d.gradients) == {"W1", "W2"}
-    assert d.gradient("W2").shape == d.symbols.W(2).shape
+    assert d.gradient("W2").shape == d.symbols.params(2)["W2"].shape
 
 
 @pytest.mark.parametrize("reduction, factor", [("mean", 1 / N), ("sum", sp.S.One)])
 def test_batch_form_makes_the_broadcast_explicit(reduction, factor):
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activation="sigmoid",
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="sigmoid",
                                           loss="bce", reduction=reduction), batch=True)
     sym = d.symbols
     D2, A1 = sym.signal(2), sym.a(1)
@@ -82,7 +84,7 @@ def test_batch_form_makes_the_broadcast_explicit(reduction, factor):
 @pytest.mark.parametrize("act, loss", [("sigmoid", "bce"), ("softmax", "cross_entropy"),
                                        ("identity", "mse")])
 def test_recognised_output_simplifications_are_derived(act, loss):
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activations=["tanh", act],
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activations=["tanh", act],
                                           loss=loss))
     assert d.simplification == "B^L = a^L - y"
     fused = [s for s in d.steps if s.rule in ("simplify", "target_domain")]
@@ -92,45 +94,46 @@ def test_recognised_output_simplifications_are_derived(act, loss):
 @pytest.mark.parametrize("act, loss", [("tanh", "mse"), ("sigmoid", "mse"), ("relu", "bce"),
                                        ("softmax", "mse")])
 def test_no_simplification_is_claimed_where_there_is_none(act, loss):
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activations=["tanh", act],
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activations=["tanh", act],
                                           loss=loss if not (act == "relu") else "mse"))
     assert d.simplification is None
 
 
 def test_numerator_layout_states_row_signals_as_seed_003():
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activation="sigmoid",
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="sigmoid",
                                           loss="bce", convention="columns"), layout="numerator")
     sym = d.symbols
     p2 = next(s for s in d.steps if s.lhs.kind == "dC/da" and s.lhs.layer == 1)
-    assert p2.rhs == sym.signal(2).T * sym.W(2).T           # P^2 = [Ω^2 B^2]ᵀ
+    assert p2.rhs == sym.signal(2).T * sym.params(2)["W2"].T           # P^2 = [Ω^2 B^2]ᵀ
     dW = next(s for s in d.steps if s.lhs.kind == "dE/dW" and s.lhs.layer == 2)
-    assert dW.rhs.shape == sym.W(2).T.shape                   # ∂C/∂W is q × p
+    assert dW.rhs.shape == sym.params(2)["W2"].T.shape                   # ∂C/∂W is q × p
 
 
 def test_user_defined_activation_gets_its_own_rule():
     swish = custom_activation("swish", "x / (1 + exp(-x))")
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activations=[swish, "identity"],
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activations=[swish, "identity"],
                                           loss="log(cosh(yhat - y))"))
     derivative = [f for f in d.signal(1).atoms(sp.Function) if isinstance(f, ActivationPrime)]
     assert derivative, d.signal(1)
     x = sp.Symbol("x", real=True)
     assert sp.simplify(derivative[0].func(x).explicit() - sp.diff(x / (1 + sp.exp(-x)), x)) == 0
-    assert "central differences" in d.check
+    assert d.check.method == "central_differences" and d.check.against == "cost"
 
 
 def test_symbolic_depth_states_the_generic_recursion():
-    d = derive_layer_rules(matrix_network(depth="L", activations=["tanh", "sigmoid"], loss="bce",
+    d = derive_matrix(mlp(depth="L", activations=["tanh", "sigmoid"], loss="bce",
                                           convention="rows"), layout="denominator")
     sym = d.symbols
     assert latex_matrix(d.signal(J)) == \
         r"\tanh'\left(z[j]\right) \odot \left(W[j+1]^{T} B[j+1]\right)"
     assert d.gradient("Wj") == sym.signal(J) * sym.a(J - 1).T
     assert d.signal(sp.Symbol("L")) == sym.a(sp.Symbol("L")) - sym.y()
-    assert "depth-3 derivation" in d.check
+    assert d.check.method == "instantiation" and d.check.sizes == (3,)
+    assert d.check.parts[0].method == "central_differences"
 
 
 def test_the_numerical_check_catches_a_wrong_gradient():
-    d = derive_layer_rules(matrix_network(["n_0", "n_1", "n_2"], activation="tanh", loss="mse"),
+    d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="tanh", loss="mse"),
                            check=False)
     d.gradients["W1"] = 2 * d.gradients["W1"]
     with pytest.raises(AssertionError, match="central differences"):
@@ -141,13 +144,13 @@ def test_the_numerical_check_catches_a_wrong_gradient():
 def test_wide_integer_network_passes_its_own_check(activation, loss):
     """At a width of hundreds the check's point is Xavier-scaled: σ does not saturate, so
     float64 central differences still resolve the gradient (a fixed scale failed at 784-1024)."""
-    d = derive_layer_rules(matrix_network([784, 512, 10], activation=activation, loss=loss))
-    assert "784, 512, 10" in d.check
+    d = derive_matrix(mlp([784, 512, 10], activation=activation, loss=loss))
+    assert d.check.sizes == (784, 512, 10) and d.check.max_error < 1e-5
 
 
 def test_depth_64_is_derived_and_checked():
-    d = derive_layer_rules(matrix_network(depth=64, activation="tanh", loss="mse"), batch=True)
-    assert len(d.gradients) == 128 and "central differences" in d.check
+    d = derive_matrix(mlp(depth=64, activation="tanh", loss="mse"), batch=True)
+    assert len(d.gradients) == 128 and d.check.method == "central_differences"
 
 
 # --- agreement with the concrete-size engine -------------------------------------------------
@@ -161,6 +164,7 @@ def instantiate(d, net, sizes=None):
 
     def fix(expr):
         return expr.xreplace(sizes) if sizes else expr
+    net = net.explicit()
     values = {fix(sym.a(0)): sp.ImmutableMatrix(net.x), fix(sym.y()): sp.ImmutableMatrix(net.y)}
     for layer in net.layers:
         for name, symbol in sym.params(layer.index).items():
@@ -188,17 +192,18 @@ def assert_agree(net, layout, seed=0, symbolic=False):
     instantiated at the network's sizes) equal the concrete engine's gradients."""
     concrete = derive.backprop(net, layout=layout)
     if symbolic:
-        sizes = [net.layers[0].n_in] + [layer.n_out for layer in net.layers]
-        generic = matrix_network([f"n_{i}" for i in range(len(sizes))],
+        sizes = list(net.sizes)
+        generic = mlp([f"n_{i}" for i in range(len(sizes))],
                                  activations=[layer.activation for layer in net.layers],
                                  loss=net.loss, convention=net.convention)
-        mine = instantiate(derive_layer_rules(generic, layout=layout, check=False), net, sizes)
+        mine = instantiate(derive_matrix(generic, layout=layout, check=False), net, sizes)
     else:
-        mine = instantiate(derive_layer_rules(net, layout=layout, check=False), net)
+        mine = instantiate(derive_matrix(net, layout=layout, check=False), net)
     rng = random.Random(seed)
+    net = net.explicit()
     symbols = sorted(net.composed_cost().free_symbols, key=sp.default_sort_key)
     point = {s: sp.Rational(rng.randint(-300, 300), rng.choice([101, 103, 107])) for s in symbols}
-    if net.loss.targets == "simplex":
+    if net.network.loss.targets == "simplex":
         raw = [sp.Rational(rng.randint(1, 50), 7) for _ in net.y]
         point.update({y: r / sum(raw) for y, r in zip(net.y, raw)})
     names = list(point)

@@ -1,14 +1,14 @@
-"""General computation graphs (seed 001): named nodes, reverse-mode accumulation over all paths.
+"""General computation graphs (CMU 10-315): named nodes, reverse-mode accumulation over all paths.
 
 A :class:`Graph` is a list of named nodes, each a SymPy expression of inputs, parameters and
 other nodes, plus the name of the output node J (a scalar objective).  :func:`derive_graph`
-derives ∂J/∂v for every node, parameter and input v in reverse topological order, as seed 001
-does for z4 = f4(wD, wE, z2, z3), z3 = f3(wC, z1), z2 = f2(wB, z1), z1 = f1(wA, x)::
+derives ∂J/∂v for every node, parameter and input v in reverse topological order, as the CMU 10-315
+notes do for z4 = f4(wD, wE, z2, z3), z3 = f3(wC, z1), z2 = f2(wB, z1), z1 = f1(wA, x)::
 
     ∂J/∂z1 = ∂J/∂z2 · ∂z2/∂z1 + ∂J/∂z3 · ∂z3/∂z1          (rule "accumulate")
 
 Every node is kept as an expression of its *direct inputs only* (fresh symbols); the derivation
-is a straight-line program (:class:`~derive.derivation.Program`) and
+is a straight-line program (:class:`~derive.program.Program`) and
 :meth:`GraphDerivation.explicit` substitutes back when a closed form is wanted.
 
 Shapes
@@ -79,11 +79,7 @@ dy/dx = dy_dz1*dz1_dx + dy_dz2*dz2_dx [accumulate]
 
 from __future__ import annotations
 
-import io
 import keyword
-import os
-import re
-import tokenize
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -92,283 +88,17 @@ import sympy as sp
 from sympy.matrices.exceptions import ShapeError
 from sympy.parsing.sympy_parser import parse_expr
 
-from .activations import ACTIVATIONS
-from .calculus.concrete import jacobian_matrix
-from .calculus.result import check_layout
-from .derivation import DerivationBase, Label, Program
-from .errors import BadInput
-from .registry import _FORBIDDEN, _TRANSFORMS
+from ..calculus.concrete import jacobian_matrix
+from ..calculus.result import check_layout
+from ..derivation import Check, Derivation, Label
+from ..errors import BadInput
+from ..program import Program
+from ..registry import TRANSFORMS
+from ..render import Rendered
+from .nodes import CONSTANTS, FUNCTIONS, RESERVED, names_used, node_text, shape_text
+from .spec import Graph, load_graph
 
-__all__ = ["Graph", "GraphDerivation", "derive_graph", "load_graph", "parse_graph"]
-
-# --- the expression language of nodes ---------------------------------------------------------
-
-_SCALAR_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "asin",
-                     "acos", "atan", "Abs", "sign", "erf", "Heaviside", "Max", "Min")
-_CONSTANTS = {"e": sp.E, "pi": sp.pi}
-_ATTRIBUTES = {"T"}
-
-
-def _elementwise(function):
-    """``function`` applied entry by entry when any argument is a matrix (scalars broadcast)."""
-    def apply(*args):
-        matrices = [a for a in args if isinstance(a, sp.MatrixBase)]
-        if all(m.shape == (1, 1) for m in matrices):      # v.T*h inside relu(...) is a scalar
-            return function(*(a[0, 0] if isinstance(a, sp.MatrixBase) else a for a in args))
-        shape = matrices[0].shape
-        if any(m.shape != shape for m in matrices):
-            raise ShapeError(f"{getattr(function, '__name__', function)} of matrices of shapes "
-                             + ", ".join(_shape_text(m.shape) for m in matrices))
-        return sp.Matrix(*shape, lambda i, j: function(
-            *(a[i, j] if isinstance(a, sp.MatrixBase) else a for a in args)))
-    return apply
-
-
-def _sum(value):
-    return sp.Add(*value) if isinstance(value, sp.MatrixBase) else value
-
-
-def _hadamard(u, v):
-    if not (isinstance(u, sp.MatrixBase) and isinstance(v, sp.MatrixBase)):
-        return u * v
-    if u.shape != v.shape:
-        raise ShapeError(f"hadamard of shapes {_shape_text(u.shape)} and {_shape_text(v.shape)}")
-    return u.multiply_elementwise(v)
-
-
-def _dot(u, v):
-    if not (isinstance(u, sp.MatrixBase) and isinstance(v, sp.MatrixBase)) or len(u) != len(v):
-        shapes = [_shape_text(a.shape) if isinstance(a, sp.MatrixBase) else "scalar"
-                  for a in (u, v)]
-        raise ShapeError(f"dot needs two vectors of the same length, got {shapes[0]} and "
-                         f"{shapes[1]}")
-    return sp.Add(*[a * b for a, b in zip(u, v)])
-
-
-def _softmax(z):
-    if not isinstance(z, sp.MatrixBase) or 1 not in z.shape:
-        raise ShapeError("softmax needs a vector")
-    return ACTIVATIONS.get("softmax").apply_vector(sp.Matrix(list(z)))
-
-
-def _transpose(value):
-    return value.T if isinstance(value, sp.MatrixBase) else value
-
-
-def _functions() -> dict:
-    table = {name: _elementwise(getattr(sp, name)) for name in _SCALAR_FUNCTIONS}
-    table["abs"] = table["Abs"]
-    for name in ACTIVATIONS.names():
-        if name not in table and name != "softmax":
-            table[name] = _elementwise(ACTIVATIONS.get(name).function)
-    table.update(softmax=_softmax, sum=_sum, dot=_dot, hadamard=_hadamard, transpose=_transpose)
-    return table
-
-
-_FUNCTIONS = _functions()
-_RESERVED = set(_FUNCTIONS) | set(_CONSTANTS)
-
-
-def _node_text(expr) -> str:
-    """A node's expression as text: strings as given, SymPy objects printed (read back later)."""
-    return expr if isinstance(expr, str) else sp.sstr(expr)
-
-
-def _shape_text(shape) -> str:
-    return f"{shape[0]}x{shape[1]}"
-
-
-def _names_used(text: str, what: str, where: str | None) -> list[str]:
-    """Names the expression ``text`` refers to, in order of first use (attributes excluded)."""
-    if _FORBIDDEN.search(text):
-        raise BadInput(f"{what} {text!r} is not a plain mathematical expression", where)
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
-        raise BadInput(f"{what} {text!r} does not parse: {exc}", where) from None
-    names: list[str] = []
-    previous = None
-    for token in tokens:
-        if token.type == tokenize.NAME:
-            if previous is not None and previous.type == tokenize.OP and previous.string == ".":
-                if token.string not in _ATTRIBUTES:
-                    raise BadInput(f"{what} {text!r} uses .{token.string}; the only attribute "
-                                   f"allowed is .T (transpose)", where)
-            elif token.string not in names:
-                names.append(token.string)
-        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER):
-            previous = token
-    return names
-
-
-# --- the graph spec -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Graph:
-    """A computation graph: named nodes over inputs and parameters, and an output node J.
-
-    Attributes
-    ----------
-    nodes : tuple of (name, expression)
-        In declaration order (a dict is accepted).  An expression is a string in SymPy syntax,
-        or a SymPy expression whose symbols carry the graph's names.
-    output : str
-        The node that is the objective J; must evaluate to a scalar.
-    inputs, parameters : tuple of str
-        Leaves of the graph.  Both get gradients; the split is for readers and reports.
-    shapes : tuple of (name, (rows, cols))
-        Shapes of non-scalar names (a dict of ``n``, ``[n]`` or ``[p, q]`` is accepted).
-    source : str or None
-        Where the graph came from (a file path), for error messages.
-    lines : tuple of (key, line)
-        Line numbers of keys in the source file (``"nodes.h"`` → 12), for error messages.
-    """
-
-    nodes: tuple
-    output: str
-    inputs: tuple = ()
-    parameters: tuple = ()
-    shapes: tuple = ()
-    source: str | None = None
-    lines: tuple = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self):
-        nodes = self.nodes.items() if isinstance(self.nodes, Mapping) else self.nodes
-        object.__setattr__(self, "nodes", tuple((str(k), v) for k, v in nodes))
-        shapes = self.shapes.items() if isinstance(self.shapes, Mapping) else self.shapes
-        object.__setattr__(self, "shapes", tuple(
-            (str(k), _read_shape(v, self.where(f"shapes.{k}"))) for k, v in shapes))
-        for key in ("inputs", "parameters"):
-            value = getattr(self, key)
-            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-                raise BadInput(f"{key} must be a list of names, got {value!r}", self.where(key))
-            object.__setattr__(self, key, tuple(value))
-        if isinstance(self.lines, Mapping):
-            object.__setattr__(self, "lines", tuple(self.lines.items()))
-
-    def where(self, key: str) -> str:
-        """``file:line: graph.key`` (or just ``graph.key``) for an error message."""
-        lines = dict(self.lines)
-        parts = [p for p in (self.source, str(lines[key]) if key in lines else None) if p]
-        return ":".join(parts + [f" graph.{key}" if parts else f"graph.{key}"])
-
-    def declared(self) -> list[str]:
-        """Every name in declaration order: inputs, parameters, nodes."""
-        return list(self.inputs) + list(self.parameters) + [name for name, _ in self.nodes]
-
-
-def _read_shape(value, where: str) -> tuple[int, int]:
-    if isinstance(value, bool):
-        value = None
-    if isinstance(value, int):
-        value = [value]
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        value = [value[0], 1]
-    if (isinstance(value, (list, tuple)) and len(value) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)):
-        return (value[0], value[1])
-    raise BadInput(f"a shape is n, [n] or [rows, cols] of positive integers, got {value!r}",
-                   where)
-
-
-_GRAPH_KEYS = ("output", "inputs", "parameters", "nodes", "shapes")
-
-
-def parse_graph(data: Mapping, source: str | None = None, text: str | None = None) -> Graph:
-    """A :class:`Graph` from a mapping shaped like the TOML (with or without the ``graph`` key).
-
-    ``text`` is the TOML source, used only to find the line of a key for error messages.
-    """
-    lines = _key_lines(text) if text is not None else {}
-    where = source or "graph"
-    if "graph" in data:
-        data = data["graph"]
-    elif "nodes" not in data:
-        raise BadInput("no [graph] table: a graph spec needs [graph] with output, inputs, "
-                       "parameters and [graph.nodes]", where)
-    if not isinstance(data, Mapping):
-        raise BadInput("[graph] must be a table", where)
-    unknown = [k for k in data if k not in _GRAPH_KEYS]
-    if unknown:
-        line = lines.get(unknown[0])
-        raise BadInput(f"unknown key graph.{unknown[0]}; known: {', '.join(_GRAPH_KEYS)}",
-                       f"{where}:{line}" if line else where)
-    nodes = data.get("nodes")
-    if not isinstance(nodes, Mapping) or not nodes:
-        raise BadInput("[graph.nodes] must be a non-empty table of name = \"expression\"",
-                       f"{where}:{lines['nodes']}" if "nodes" in lines else where)
-    if "output" not in data:
-        raise BadInput("graph.output is missing: name the node that is the objective J", where)
-    if not isinstance(data["output"], str):
-        raise BadInput(f"graph.output must be a node name, got {data['output']!r}", where)
-    shapes = data.get("shapes", {})
-    if not isinstance(shapes, Mapping):
-        raise BadInput("[graph.shapes] must be a table of name = n or [rows, cols]", where)
-    return Graph(nodes=dict(nodes), output=data["output"], inputs=data.get("inputs", ()),
-                 parameters=data.get("parameters", ()), shapes=dict(shapes), source=source,
-                 lines=lines)
-
-
-_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\s\"]+?)\s*\]\s*(#.*)?$")
-_KEY = re.compile(r"^\s*\"?([A-Za-z_][A-Za-z0-9_]*)\"?\s*=")
-
-
-def _key_lines(text: str) -> dict[str, int]:
-    """``"nodes.h"`` → line of ``h = …`` under ``[graph.nodes]``; ``"output"`` → its line."""
-    lines: dict[str, int] = {}
-    table = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            table = header.group(1).replace(" ", "").replace('"', "")
-            if table.startswith("graph."):
-                lines.setdefault(table[len("graph."):], number)
-            continue
-        key = _KEY.match(line)
-        if key is None:
-            continue
-        if table == "graph":
-            lines.setdefault(key.group(1), number)
-        elif table.startswith("graph."):
-            lines.setdefault(f"{table[len('graph.'):]}.{key.group(1)}", number)
-    return lines
-
-
-def load_graph(path_or_dict) -> Graph:
-    """A :class:`Graph` from a TOML file (path) or from a mapping shaped like it.
-
-    >>> g = load_graph({"graph": {"output": "y", "inputs": ["x"],
-    ...                           "nodes": {"y": "x**2"}}})
-    >>> g.nodes
-    (('y', 'x**2'),)
-    """
-    if isinstance(path_or_dict, Graph):
-        return path_or_dict
-    if isinstance(path_or_dict, Mapping):
-        return parse_graph(path_or_dict)
-    import tomllib
-
-    path = os.fspath(path_or_dict)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        raise BadInput("no such file", path) from None
-    except IsADirectoryError:
-        raise BadInput("is a directory, not a TOML file", path) from None
-    try:
-        text = raw.decode("utf-8")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"not UTF-8 text: {exc}", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        location = f"{path}:{match.group(1)}" if match else path
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        column = f" (column {match.group(2)})" if match else ""
-        raise BadInput(f"malformed TOML: {message}{column}", location) from None
-    return parse_graph(data, source=path, text=text)
-
+__all__ = ["GraphDerivation", "Variable", "derive_graph"]
 
 # --- variables: the symbols of each name --------------------------------------------------------
 
@@ -427,7 +157,7 @@ def _make_variable(name: str, role: str, shape: tuple) -> Variable:
 # --- the derivation -----------------------------------------------------------------------------
 
 @dataclass
-class GraphDerivation(DerivationBase):
+class GraphDerivation(Derivation, Rendered):
     """∂J/∂v for every node, parameter and input v of a :class:`Graph`.
 
     Steps, in order: one ``definition`` per node (its expression over its direct inputs), then,
@@ -450,11 +180,14 @@ class GraphDerivation(DerivationBase):
     """
 
     graph: Graph | None = None
-    layout: str = "numerator"
+    program: Program = field(default_factory=lambda: Program(()))
     variables: dict = field(default_factory=dict)
     order: tuple = ()
     parents: dict = field(default_factory=dict)
     children: dict = field(default_factory=dict)
+    #: (child, parent) → how ∂child/∂parent is written: (child's name, parent's name with the
+    #: entry it is differentiated by, e.g. ("z2", "W_12")).
+    wrt_names: dict = field(default_factory=dict)
     _adjoint_rows: dict = field(default_factory=dict, repr=False)
     _gradients: dict = field(default_factory=dict, repr=False)
     _locals: dict = field(default_factory=dict, repr=False)
@@ -462,6 +195,10 @@ class GraphDerivation(DerivationBase):
     @property
     def output(self) -> str:
         return self.graph.output
+
+    def explicit(self, expr: sp.Basic) -> sp.Basic:
+        """``expr`` with every intermediate symbol replaced by its definition."""
+        return self.program.expand(expr)
 
     def symbol(self, name: str) -> sp.Basic:
         """The Symbol (scalar) or Matrix of entry symbols that stands for ``name``."""
@@ -612,7 +349,7 @@ class _Builder:
                                                               else "parameters")
                 if not name.isidentifier() or keyword.iskeyword(name):
                     raise BadInput(f"{role} name {name!r} is not an identifier", g.where(key))
-                if name in _RESERVED:
+                if name in RESERVED:
                     raise BadInput(f"{role} name {name!r} is the name of a function or "
                                    "constant of the expression language; rename it",
                                    g.where(key))
@@ -639,11 +376,11 @@ class _Builder:
             if isinstance(expr, bool) or not isinstance(expr, (str, int, float, sp.Basic)):
                 raise BadInput(f"node {name!r} must be a SymPy expression string, got {expr!r}",
                                g.where(f"nodes.{name}"))
-            text = _node_text(expr)
+            text = node_text(expr)
             if not text.strip():
                 raise BadInput(f"node {name!r} is empty", g.where(f"nodes.{name}"))
-            used = _names_used(text, f"node {name!r}:", g.where(f"nodes.{name}"))
-            undefined = [n for n in used if n not in known and n not in _RESERVED]
+            used = names_used(text, f"node {name!r}:", g.where(f"nodes.{name}"))
+            undefined = [n for n in used if n not in known and n not in RESERVED]
             if undefined:
                 raise BadInput(f"node {name!r} uses undefined name(s) {', '.join(undefined)} "
                                "(not an input, parameter, node or known function)",
@@ -703,13 +440,13 @@ class _Builder:
     def _evaluate_node(self, name: str, expr) -> sp.Basic:
         g = self.graph
         where = g.where(f"nodes.{name}")
-        text = _node_text(expr)
-        local = {**_FUNCTIONS, **_CONSTANTS,
+        text = node_text(expr)
+        local = {**FUNCTIONS, **CONSTANTS,
                  **{n: v.value for n, v in self.d.variables.items()}}
         used = [n for n in self.d.parents[name]]
-        shapes = ", ".join(f"{n} {_shape_text(self.d.variables[n].shape)}" for n in used)
+        shapes = ", ".join(f"{n} {shape_text(self.d.variables[n].shape)}" for n in used)
         try:
-            value = parse_expr(text, local_dict=local, transformations=_TRANSFORMS)
+            value = parse_expr(text, local_dict=local, transformations=TRANSFORMS)
         except ShapeError as exc:
             detail = str(exc).rstrip(".") or type(exc).__name__
             raise BadInput(f"shape mismatch in node {name!r} = {text!r}: {detail}; shapes: "
@@ -741,19 +478,18 @@ class _Builder:
             value = self._evaluate_node(name, expressions[name])
             shape = value.shape if isinstance(value, sp.MatrixBase) else (1, 1)
             if name in declared_shapes and declared_shapes[name] != shape:
-                raise BadInput(f"node {name!r} is {_shape_text(shape)} but its declared shape "
-                               f"is {_shape_text(declared_shapes[name])}",
+                raise BadInput(f"node {name!r} is {shape_text(shape)} but its declared shape "
+                               f"is {shape_text(declared_shapes[name])}",
                                g.where(f"shapes.{name}"))
             if name == g.output and shape != (1, 1):
                 raise BadInput(f"the output {name!r} must be a scalar; it is "
-                               f"{_shape_text(shape)} (reduce it with sum(...) or v.T*v)",
+                               f"{shape_text(shape)} (reduce it with sum(...) or v.T*v)",
                                g.where(f"nodes.{name}"))
             variable = self._add_variable(name, "node", shape)
             entries = [value] if shape == (1, 1) else [value[i, j] for j in range(shape[1])
                                                        for i in range(shape[0])]
             self.definitions.extend(zip(variable.entries, entries))
-            self.d.add(Label("node", of=name), value, "definition",
-                       form=f"{name} = {_node_text(expressions[name])}")
+            self.d.add(Label("node", of=name), value, "definition")
             self._node_values[name] = entries
 
     # --- backward ---------------------------------------------------------------------------
@@ -787,10 +523,9 @@ class _Builder:
             shown = explicit if self.layout == "numerator" else explicit.T
             if shown.shape == (1, 1):
                 shown = shown[0, 0]
-        self._wrt_text[(child, parent)] = (of, wrt)
+        self.d.wrt_names[(child, parent)] = (of, wrt)
         self.d._locals[(child, parent)] = shown
-        self.d.add(Label("partial", of=of, wrt=wrt), shown, "diff", check="sympy.diff",
-                   form=f"d{of}/d{wrt}: local Jacobian of {child} by its input {parent}")
+        self.d.add(Label("partial", of=of, wrt=wrt), shown, "diff", check=Check("sympy_diff"))
         return symbolic
 
     def _adjoint(self, name: str, locals_: dict) -> None:
@@ -798,30 +533,23 @@ class _Builder:
         children = self.d.children[name]
         n = len(v.entries)
         if name == J:
-            row, rule, form = [sp.S.One], "definition", f"d{J}/d{J} = 1"
+            row, rule = [sp.S.One], "definition"
             total = sp.Matrix([[1]])
         elif not children:
             row, rule = [sp.S.Zero] * n, "definition"
-            form = f"d{J}/d{name} = 0: {J} does not depend on {name}"
             total = sp.zeros(1, n) if self.layout == "numerator" else sp.zeros(n, 1)
         else:
-            terms, words = [], []
+            terms = []
             for child in children:
                 adjoint = sp.Matrix([self.d._adjoint_rows[child]])       # 1 × |c|
-                of, wrt = self._wrt_text[(child, name)]
                 if self.layout == "numerator":
                     terms.append(adjoint * locals_[child])
-                    words.append(f"d{J}/d{of} · d{of}/d{wrt}")
                 else:
                     terms.append(locals_[child].T * adjoint.T)
-                    words.append(f"d{of}/d{wrt} · d{J}/d{of}")
             total = terms[0]
             for term in terms[1:]:
                 total = total + term
             rule = "accumulate" if len(children) > 1 else "chain_rule"
-            form = f"d{J}/d{name} = " + " + ".join(words)
-            if v.kind == "matrix":
-                form += f" (over vec({name}), arranged in the layout's shape)"
             row = [self._define(f"d{J}_d{name}{v.suffix(k)}", f"∂{J}/∂{name}{v.suffix(k)}",
                                 entry) for k, entry in enumerate(total)]
         sums = list(total)
@@ -834,7 +562,7 @@ class _Builder:
             shown = sp.Matrix([sums]) if self.layout == "numerator" else sp.Matrix(sums)
         else:
             shown = gradient.T if self.layout == "numerator" else gradient
-        self.d.add(Label("partial", of=J, wrt=name), shown, rule, form=form)
+        self.d.add(Label("partial", of=J, wrt=name), shown, rule)
 
     def build(self) -> GraphDerivation:
         g = self.graph
@@ -843,7 +571,6 @@ class _Builder:
         nodes = self._topological(deps)
         self.d.parents = {name: deps[name] for name in nodes}
         self._node_values: dict[str, list] = {}
-        self._wrt_text: dict[tuple[str, str], tuple[str, str]] = {}
         shapes = dict(g.shapes)
         for role, names in (("input", g.inputs), ("parameter", g.parameters)):
             for name in names:

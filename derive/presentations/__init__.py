@@ -1,0 +1,1 @@
+"""Presentations of a derivation: the Ensimag per-neuron form, and computation graphs."""
