@@ -60,8 +60,9 @@ class Problem:
 def make_problem(name, network, dtype: str, seed: int, torch) -> Problem:
     sizes, batch, activations, loss = network
     start = time.perf_counter()
-    net = derive.matrix_network(sizes=list(sizes), activations=list(activations), loss=loss)
-    generated = generate_numpy(net, dtype=dtype, name="mlp_" + name.replace("-", "_"))
+    net = derive.mlp(sizes=list(sizes), activations=list(activations), loss=loss)
+    d = derive.backprop(net, form="matrix", batch=True, layout="denominator")
+    generated = generate_numpy(d, dtype=dtype, name="mlp_" + name.replace("-", "_"))
     seconds = time.perf_counter() - start
     module = load_source(generated.source, generated.name)
     rng = np.random.default_rng(seed)
@@ -162,7 +163,8 @@ def _print_agreement(problems, dtype) -> None:
         if to_numpy > limit or (to_torch is not None and to_torch > limit):
             print(f"  !! {p.name}: gradients differ by more than {limit:.1e}; the times below "
                   "compare different computations")
-    print("  (derived in: derive.matrix_network + generate_numpy, with its check at birth)")
+    print("  (derived in: derive.mlp + derive.backprop + generate_numpy, with its check at "
+          "birth)")
 
 
 def _print_times(problems) -> None:
@@ -221,8 +223,9 @@ def _print_lines(problems) -> None:
     print("\nmedian time of each statement of the generated code")
     for p in problems:
         calls = max(5, min(2000, int(1.0 / _timing.median(p.samples["generated"]))))
+        # _forward holds the forward equations (forward checks X, then calls it).
         for function, arguments in ((p.module.gradients, (p.params, p.X, p.Y)),
-                                    (p.module.forward, (p.params, p.X))):
+                                    (p.module._forward, (p.params, p.X))):
             rows = line_times(function, arguments, calls, source=p.source)
             total = sum(seconds for seconds, _ in rows)
             print(f"  {p.name} {function.__name__}(): {total * 1e6:.1f} µs over {calls} calls")

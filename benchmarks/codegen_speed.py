@@ -2,8 +2,8 @@
 
 For each network, in one process, on the same data and with the same thread count:
 
-* **generated** — ``gradients(params, X, Y)`` (forward + backward) of the module printed by
-  ``derive.codegen.generate_numpy`` and loaded with ``load_source``;
+* **generated** — ``gradients(params, X, Y)`` (input check, forward and backward) of the
+  module printed by ``derive.codegen.generate_numpy`` and loaded with ``load_source``;
 * **NumPy** — a hand-written vectorised pass written fairly (``_mlp_baselines.NumpyMLP``:
   cached forward values, ``Z > 0`` masks, stable softmax, the 1/N folded in once);
 * **torch** — PyTorch CPU eager autograd (``torch.autograd.grad``), when torch is installed.
@@ -11,9 +11,9 @@ For each network, in one process, on the same data and with the same thread coun
 Networks (rows convention, relu hidden layers): 2-3-1 with sigmoid + bce (N = 32),
 784-256-128-10 and 784-1024-1024-10 with softmax + cross-entropy (N = 128 and N = 256).
 
-The module is generated from ``derive.matrix_network(sizes, ...)``, the matrix-form network the
-generator works from (``derive.mlp`` builds one SymPy symbol per weight and refuses networks
-of more than 50,000 parameters; code generation never reads those symbols).
+The module is printed from the batch matrix derivation of ``derive.mlp(sizes, ...)``
+(``derive.backprop(net, form="matrix", batch=True)``): code generation never writes the network
+out weight by weight, so the largest size costs what the smallest does to derive.
 
 First the three gradients are compared (max |difference| over every entry) and the hand-written
 pass is checked against central differences along random directions (``verify``), so that every
@@ -23,7 +23,7 @@ ratios (the machine is shared and noisy).  At the largest size the backward pass
 ``gradients`` minus that of ``forward``, paired per round — is converted to GFLOP/s (2·m·k·n
 per matrix product) and set against NumPy's throughput on the same products, timed alone.
 ``--lines`` adds the median time of every statement of the generated ``gradients`` and
-``forward``.
+``_forward`` (the forward equations; ``forward`` checks X and calls it).
 
 Threads: ``--threads`` (default 1) is put into the BLAS/OpenMP environment variables before
 NumPy is loaded — which is why this file imports nothing that imports NumPy — and set again

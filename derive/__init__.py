@@ -9,7 +9,7 @@
 
 from . import layers
 from .activations import ACTIVATIONS
-from .api import FORMS, backprop
+from .api import FORMS, backprop, generate_numpy
 from .derivation import Check, Derivation, Label, Step
 from .engine import MatrixDerivation, derive_matrix
 from .errors import BadInput
@@ -24,5 +24,5 @@ from .spec import DEFAULT_SPEC, load_spec
 __all__ = ["ACTIVATIONS", "LOSSES", "PROFILES", "BadInput", "Check", "Derivation", "FORMS",
            "GraphDerivation", "Label", "MatrixDerivation", "Network", "PerNeuronDerivation",
            "Step", "DEFAULT_SPEC", "backprop", "derive_graph", "derive_matrix",
-           "derive_per_neuron", "get_profile", "jacobian", "layers", "load_graph", "load_spec",
+           "derive_per_neuron", "generate_numpy", "get_profile", "jacobian", "layers", "load_graph", "load_spec",
            "mlp"]

@@ -16,6 +16,8 @@ B1
 
 from __future__ import annotations
 
+from . import codegen
+from .derivation import Derivation
 from .engine import derive_matrix
 from .errors import BadInput
 from .presentations.per_neuron import derive_per_neuron
@@ -57,4 +59,22 @@ def backprop(net, layout: str | None = None, form: str | None = None, batch: boo
     return derive_matrix(net, layout=layout, batch=batch)
 
 
-__all__ = ["backprop", "FORMS"]
+def generate_numpy(net_or_derivation, notation=None, dtype: str = "float64",
+                   name: str = "mlp", check: bool = True) -> codegen.GeneratedModule:
+    """The generated NumPy module (SPEC §6) of a network, or of a derivation of one.
+
+    A network is derived in batch form first (:func:`backprop` with ``form="matrix"``,
+    ``batch=True``); a derivation is printed by :func:`derive.codegen.generate_numpy` as it is.
+
+    >>> import derive
+    >>> module = derive.generate_numpy(derive.mlp([2, 3, 1]), check=False)
+    >>> module.name, "def gradients(params, X, Y):" in module.source
+    ('mlp', True)
+    """
+    d = net_or_derivation
+    if not isinstance(d, Derivation):
+        d = backprop(d, layout="denominator", form="matrix", batch=True)
+    return codegen.generate_numpy(d, notation=notation, dtype=dtype, name=name, check=check)
+
+
+__all__ = ["FORMS", "backprop", "generate_numpy"]

@@ -3,7 +3,7 @@
 Each operator takes the source of a module written by :func:`derive.codegen.generate_numpy`
 and returns its mutants, one per place where the bug can be made.  It parses ``gradients()``
 with :mod:`ast`, reads the module's *anatomy* (which code names are z^l, a^l, W^l and the
-signals — from ``forward()``'s cache and parameter loads, whatever the notation profile),
+signals — from ``_forward()``'s cache and parameter loads, whatever the notation profile),
 rewrites one expression, and puts that one line back in place of the original; the rest of the
 file is untouched.  Nothing is written per network: the same operator works for any depth,
 convention, profile, activation and loss.
@@ -44,7 +44,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 import derive
 import verify
-from derive.activations import ACTIVATIONS
+from derive.activations import ACTIVATIONS, expand_activations
 from derive.codegen import generate_numpy, load_source
 from derive.losses import LOSSES
 
@@ -78,7 +78,10 @@ class Anatomy:
     """Code names of the derivation's objects in one generated module, by layer.
 
     ``a[0]`` is ``"X"``; ``signal[l]`` is Δ^l; ``W[l]`` the code name of parameter ``W{l}``;
-    ``activation[l]`` the registry name of layer l's Φ as called in ``forward()``.
+    ``activation[l]`` the registry name of layer l's Φ as called in ``_forward()``.
+    ``statements`` are gradients()'s assignments in source order, those inside an ``if`` (the
+    fused and the general output signal of softmax + cross-entropy) included; ``scaled[Δ]``
+    is the code name of (1/N) Δ where a layer's gradients share it.
     """
 
     depth: int
@@ -90,14 +93,18 @@ class Anatomy:
     param_of: dict                 # code name -> parameter name (W1, b1, ...)
     lines: list                    # the source's lines
     gradients: ast.FunctionDef     # gradients() as parsed
-    loads_after: int               # line number of "_, cache = forward(params, X)"
+    statements: list               # its assignments, inside if/else too
+    loads_after: int               # line number of "_, cache = _forward(params, X)"
     loaded: set = field(default_factory=set)   # names gradients() defines
+    scaled: dict = field(default_factory=dict)  # signal -> its (1/N) multiple, e.g. delta2_over_N
 
 
 def anatomy(source: str) -> Anatomy:
     tree = ast.parse(source)
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    forward, gradients = functions["forward"], functions["gradients"]
+    # forward() checks X and calls _forward(), which holds the equations.
+    forward, gradients = functions["_forward"], functions["gradients"]
+    statements = _assignments(gradients.body)
     cache = next(s.value for s in forward.body if isinstance(s, ast.Assign)
                  and getattr(s.targets[0], "id", None) == "cache")
     keys = [k.value for k in cache.keys]
@@ -116,12 +123,10 @@ def anatomy(source: str) -> Anatomy:
                 and stmt.targets[0].id != "X":
             layer = next(k for k, v in a.items() if v == stmt.targets[0].id)
             activation[layer] = _called(stmt.value)
-    signal, pending = {}, None
+    signal, pending, scaled = {}, None, {}
     loads_after = 0
     loaded = set()
-    for stmt in gradients.body:
-        if not isinstance(stmt, ast.Assign):
-            continue
+    for stmt in statements:
         target = stmt.targets[0]
         if isinstance(target, ast.Tuple):
             loads_after = stmt.end_lineno
@@ -129,12 +134,25 @@ def anatomy(source: str) -> Anatomy:
         loaded.add(target.id)
         if _is_load(stmt):
             continue
-        if target.id.startswith("grad_W"):
+        if ast.unparse(stmt.value) == f"{pending} / N":     # (1/N) Δ^l, shared by ∇W^l, ∇b^l
+            scaled[pending] = target.id
+        elif target.id.startswith("grad_W"):
             signal[int(target.id[6:])] = pending
         elif not target.id.startswith("grad_"):
             pending = target.id
     return Anatomy(depth, z, a, W, signal, activation, param_of, source.splitlines(),
-                   gradients, loads_after, loaded)
+                   gradients, statements, loads_after, loaded, scaled)
+
+
+def _assignments(body) -> list:
+    """The assignments of a function body in source order, into if/else branches."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            out.append(stmt)
+        elif isinstance(stmt, ast.If):
+            out += _assignments(stmt.body) + _assignments(stmt.orelse)
+    return out
 
 
 def _called(value: ast.expr) -> str:
@@ -147,15 +165,15 @@ def _called(value: ast.expr) -> str:
 
 def _is_load(stmt: ast.Assign) -> bool:
     text = ast.unparse(stmt.value)
-    return text.startswith(("np.asarray(", "cache[")) or text == "X.shape[1]"
+    return text.startswith(("np.asarray(", "cache[")) or \
+        text in ("X.shape[1]", "float(X.shape[1])")
 
 
 def equation_lines(anat: Anatomy):
     """(kind, layer, statement) of gradients()'s signal and gradient lines, in order."""
     layer_of_signal = {name: layer for layer, name in anat.signal.items()}
-    for stmt in anat.gradients.body:
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and \
-                not _is_load(stmt):
+    for stmt in anat.statements:
+        if isinstance(stmt.targets[0], ast.Name) and not _is_load(stmt):
             name = stmt.targets[0].id
             if name.startswith("grad_"):
                 yield ("grad_W" if name.startswith("grad_W") else "grad_b"), int(name[6:]), stmt
@@ -215,7 +233,8 @@ def _write(anat: Anatomy, cls: str, stmt: ast.Assign, new: ast.Assign, site: str
     lines[stmt.lineno - 1:stmt.end_lineno] = [f"{indent}{text}  # MUTANT {cls}: {site}"] + \
         [""] * (stmt.end_lineno - stmt.lineno)
     loads = [_load_line(anat, name) for name in needs if name not in anat.loaded]
-    lines[anat.loads_after:anat.loads_after] = [f"{indent}{line}" for line in loads]
+    top = re.match(r"\s*", lines[anat.loads_after - 1]).group(0)     # the loads' own indent
+    lines[anat.loads_after:anat.loads_after] = [f"{top}{line}" for line in loads]
     return Mutant(cls, f"{stmt.targets[0].id}: {site}", "\n".join(lines) + "\n")
 
 
@@ -296,8 +315,10 @@ def _without_derivative(anat: Anatomy, layer: int, rhs: ast.expr):
 
 
 def derivative_code(name: str, variable: str) -> ast.expr:
-    """Φ'(variable) of a registry activation, as NumPy code (from its SymPy derivative)."""
-    text = NumPyPrinter().doprint(ACTIVATIONS.get(name).derivative).replace("numpy.", "np.")
+    """Φ'(variable) of a registry activation, as NumPy code: its printed derivative, with the
+    registry's value at a kink (relu'(0) = 0, as in PyTorch)."""
+    formula = expand_activations(ACTIVATIONS.get(name).printed_derivative)
+    text = NumPyPrinter().doprint(formula).replace("numpy.", "np.")
     tree = ast.parse(f"({text})", mode="eval").body
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id == "x":
@@ -369,11 +390,17 @@ def off_by_one_layer(anat: Anatomy):
 
 
 def missing_1_over_N(anat: Anatomy):
-    """The ``/ N`` of each gradient (mean reduction) dropped."""
+    """The 1/N of each gradient (mean reduction) dropped: its ``/ N``, or the signal the
+    layer's gradients share divided by N (``delta2_over_N``) used undivided."""
+    unscaled = {name: signal for signal, name in anat.scaled.items()}
     for stmt, node in _nodes(anat, GRADIENTS):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and \
                 isinstance(node.right, ast.Name) and node.right.id == "N":
             yield _write(anat, "missing_1_over_N", stmt, _swap(stmt, node, node.left),
+                         "/ N dropped")
+        if isinstance(node, ast.Name) and node.id in unscaled:
+            yield _write(anat, "missing_1_over_N", stmt,
+                         _swap(stmt, node, ast.Name(unscaled[node.id], ast.Load())),
                          "/ N dropped")
 
 
@@ -595,7 +622,8 @@ def run_round(net: Network, seed: int) -> Round:
     """Generate the module of ``net``, draw the point, verify the module and judge every
     mutant there (seeded: the same ``seed`` gives the same round)."""
     rng = np.random.default_rng(seed)
-    source = generate_numpy(net.build(), notation=net.notation, name="original").source
+    d = derive.backprop(net.build(), form="matrix", batch=True, layout="denominator")
+    source = generate_numpy(d, notation=net.notation, name="original").source
     module = load_source(source, "original")
     point = draw_point(module, anatomy(source), net, rng)
     shapes = dict(module.PARAM_SHAPES)

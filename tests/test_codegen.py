@@ -6,8 +6,11 @@ The truth here does not come from the code generator:
   entry by entry) and the layer formulas of SPEC §3.2 (:func:`reference_forward`);
 - gradients are compared with float64 central differences of that loss by
   :func:`verify.check_gradients`, every coordinate;
-- the optimisers are compared with seed 002's update formulas on a 1-1 linear model whose
-  gradient is written here in closed form;
+- the optimisers are compared with their update rules (the Mines course's; heavy-ball
+  momentum as ``torch.optim.SGD`` has it) on a 1-1 linear model whose gradient is written here
+  in closed form;
+- the input checks, relu'(0) = 0 and the general softmax output signal are compared with what
+  the rules give by hand (``torch.autograd`` gives relu'(0) = 0; no torch is needed);
 - equation numbers are looked up in the derivation the header names (in process and through
   the command line).
 """
@@ -31,10 +34,12 @@ import verify
 from derive.__main__ import COMMANDS as DERIVE_COMMANDS
 from derive.activations import ACTIVATIONS, x as X_SYMBOL
 from derive.cli import run_commands
-from derive.codegen import generate_numpy, load_source
+from derive.codegen import generate_numpy, load_source, stable_forms
 from derive.errors import BadInput
-from derive.layer_rules import as_matrix_network, derive_layer_rules
+from derive.engine import derive_matrix
 from derive.losses import LOSSES, y as Y_SYMBOL, yhat as YHAT_SYMBOL
+from derive.printing.checks import check_text
+from derive.targets import TARGET_DOMAINS
 from verify.__main__ import COMMANDS as VERIFY_COMMANDS
 
 ROOT = Path(__file__).parent.parent
@@ -98,11 +103,16 @@ def reference_loss(net, params, X, Y) -> float:
 
 # --- building and checking modules ---------------------------------------------------------------
 
+def derivation(net):
+    """What a module is printed from: the batch matrix derivation, denominator layout."""
+    return derive.backprop(net, form="matrix", batch=True, layout="denominator")
+
+
 def build(sizes, activations, loss, convention="rows", notation="cs229", dtype="float64",
           name="mlp", **options):
     net = derive.mlp(list(sizes), activations=list(activations), loss=loss,
                      convention=convention, notation=notation, **options)
-    generated = generate_numpy(net, notation=notation, dtype=dtype, name=name)
+    generated = generate_numpy(derivation(net), notation=notation, dtype=dtype, name=name)
     return net, generated, load_source(generated.source, name)
 
 
@@ -237,7 +247,7 @@ def test_user_defined_activation_and_loss_from_a_spec_file(tmp_path, convention)
     path = tmp_path / "net.toml"
     path.write_text(SPEC_TEMPLATE.format(name="swish", convention=convention))
     net = derive.load_spec(path)
-    generated = generate_numpy(net, name="swish_net")
+    generated = generate_numpy(derivation(net), name="swish_net")
     module = load_source(generated.source, "swish_net")
     assert "def swish(z):" in generated.source and "swish(zeta1)" in generated.source
     header = ast.get_docstring(ast.parse(generated.source))
@@ -262,7 +272,7 @@ def test_user_activation_names_never_clash_with_the_modules_names(tmp_path, name
     path.write_text(SPEC_TEMPLATE.format(name=name, convention="rows").replace(
         'loss = "log(cosh(yhat - y))"', 'loss = "huber"'))
     net = derive.load_spec(path)
-    generated = generate_numpy(net, notation=notation, name="clash")
+    generated = generate_numpy(derivation(net), notation=notation, name="clash")
     module = load_source(generated.source, "clash")
     params, X, Y = draw_point(module, net, 0)
     np.testing.assert_allclose(module.forward(params, X)[0],
@@ -328,7 +338,7 @@ def test_variable_names_follow_the_notation_profile(notation, convention):
     _, generated, _ = build([3, 4, 4, 2], ["tanh", "relu", "sigmoid"], "bce", convention,
                             notation=notation)
     functions = functions_of(generated.source)
-    forward, backward = assigned(functions["forward"]), assigned(functions["gradients"])
+    forward, backward = assigned(functions["_forward"]), assigned(functions["gradients"])
     values = [names[kind].format(l=layer) for layer in (1, 2, 3) for kind in ("z", "a")]
     assert [n for n in forward if n in values] == values
     weights = [names["W"].format(l=layer) for layer in (1, 2, 3)]
@@ -345,30 +355,40 @@ def test_variable_names_follow_the_notation_profile(notation, convention):
     assert computed == expected
 
 
-# Assignments in forward()/gradients() that are not equations of the derivation: the inputs,
-# the batch size, the parameters, the cache.
+# Assignments in _forward()/gradients() that are not equations of the derivation: the checked
+# inputs, the batch size, the parameters, the cache, a signal divided by N once for two
+# gradients.
 def _is_setup(stmt: ast.Assign) -> bool:
     target = stmt.targets[0]
     if isinstance(target, ast.Tuple):
-        return [getattr(t, "id", None) for t in target.elts] == ["_", "cache"]
+        return [getattr(t, "id", None) for t in target.elts] in (["_", "cache"], ["X", "Y"])
     value = ast.unparse(stmt.value)
-    return target.id in ("X", "Y") and value.startswith("np.asarray(") or \
-        target.id == "N" and value == "X.shape[1]" or \
+    scaled = re.fullmatch(r"(\w+)_over_N", target.id)     # (1/N) Δ^l, shared by ∇W^l, ∇b^l
+    return scaled is not None and value == f"{scaled.group(1)} / N" or \
+        target.id in ("X", "Y") and value.startswith("np.asarray(") or \
+        target.id == "N" and value in ("X.shape[1]", "float(X.shape[1])") or \
         target.id == "cache" and isinstance(stmt.value, ast.Dict) or \
         value.startswith("np.asarray(params[")
 
 
 def cited_lines(source: str):
-    """(function, target, value source, equation number or None) per assignment."""
+    """(function, statement, equation number or None) per assignment of _forward() and
+    gradients(), those in an if/else branch (``"gradients:else"`` for the else branch) too."""
     lines = source.splitlines()
     functions = functions_of(source)
-    for function in ("forward", "gradients"):
-        for stmt in functions[function].body:
-            if not isinstance(stmt, ast.Assign):
-                continue
-            text = lines[stmt.lineno - 1]
-            found = re.search(r"#.*\(eq\. (\d+)\)\s*$", text)
-            yield function, stmt, int(found.group(1)) if found else None
+    for function in ("_forward", "gradients"):
+        for where, stmt in _assignments(functions[function].body, function):
+            found = re.search(r"#.*\(eq\. (\d+)[,)]", lines[stmt.lineno - 1])
+            yield where, stmt, int(found.group(1)) if found else None
+
+
+def _assignments(body, where):
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            yield where, stmt
+        elif isinstance(stmt, ast.If):
+            yield from _assignments(stmt.body, where)
+            yield from _assignments(stmt.orelse, f"{where}:else")
 
 
 def _quantity(notation: str, target: str):
@@ -393,7 +413,7 @@ def test_every_equation_line_cites_an_equation_of_the_derivation(notation, conve
                                                                  activations, loss):
     sizes = [3, 4, 3, 2][:len(activations) + 1]
     net, generated, _ = build(sizes, activations, loss, convention, notation=notation)
-    d = derive_layer_rules(as_matrix_network(net), layout="denominator", batch=True)
+    d = derive_matrix(net, layout="denominator", batch=True)
     sym = d.symbols
     seen = set()
     for function, stmt, number in cited_lines(generated.source):
@@ -410,6 +430,10 @@ def test_every_equation_line_cites_an_equation_of_the_derivation(notation, conve
             (ast.unparse(stmt), number, step.lhs)
         symbol = {"z": sym.z, "a": sym.a, "D": sym.signal}.get(kind)
         definition = d.gradients[wrt] if kind == "grad" else d.definitions[symbol(layer)]
+        if function.endswith(":else"):
+            # The general output signal (targets off the simplex) cites the unfused step.
+            assert step.rule == "vjp" and step.rhs != definition, step
+            continue
         assert step.rhs == definition        # the step it cites is the one the code implements
         seen.add(quantity)
     depth = len(activations)
@@ -461,7 +485,7 @@ def test_the_header_records_network_layout_convention_and_verification():
     assert verified and float(verified.group(1)) < float(verified.group(2)), header
     assert generated.check in header
     assert "LogAddExp0" not in header                 # SymPy's internal name is not the reader's
-    unchecked = generate_numpy(net, check=False)
+    unchecked = generate_numpy(derivation(net), check=False)
     assert "Verified    not run" in unchecked.source
 
 
@@ -471,8 +495,8 @@ def test_generation_is_deterministic_across_runs_and_hash_seeds(tmp_path):
     spec = tmp_path / "net.toml"
     spec.write_text(SPEC_TEMPLATE.format(name="swish", convention="augmented"))
     net = derive.load_spec(spec)
-    first = generate_numpy(net, name="mlp").source
-    assert generate_numpy(derive.load_spec(spec), name="mlp").source == first
+    first = generate_numpy(derivation(net), name="mlp").source
+    assert generate_numpy(derivation(derive.load_spec(spec)), name="mlp").source == first
     for seed in ("1", "271828"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
         result = subprocess.run([sys.executable, "-m", "derive", "mlp", str(spec), "--emit",
@@ -574,10 +598,10 @@ def _mpmath_gradients(text, params, X, Y) -> dict:
 @pytest.mark.parametrize("text", USER_ACTIVATIONS.values(), ids=USER_ACTIVATIONS.keys())
 def test_user_activation_derivatives_stay_finite_at_inputs_of_1000(text):
     net = derive.mlp([3, 4, 2], activation=text, loss="mse", notation="ensimag")
-    generated = generate_numpy(net, name="user")
+    generated = generate_numpy(derivation(net), name="user")
     module = load_source(generated.source, "user")
     body = ast.get_source_segment(generated.source, functions_of(generated.source)["gradients"])
-    assert "np.logaddexp(0, " in body and "np.log(" not in body, body
+    assert "np.logaddexp(0.0, " in body and "np.log(" not in body, body
     header = ast.get_docstring(ast.parse(generated.source))
     assert "Derivative  phi' written with np.logaddexp" in header
     rng = np.random.default_rng(7)
@@ -601,12 +625,10 @@ def test_user_activation_derivatives_stay_finite_at_inputs_of_1000(text):
 def test_a_derivative_rewrite_that_is_not_equal_is_not_used(monkeypatch):
     """The rewriting is checked against Φ' before it is used: a wrong one is discarded and
     Φ' is printed as sympy.diff gives it."""
-    import derive.codegen as codegen
-
-    monkeypatch.setattr(codegen, "stable_derivative_form",
-                        lambda expr: sp.exp(-codegen.LogAddExp0(-codegen._T)) * 1.0001)
+    monkeypatch.setattr(stable_forms, "stable_derivative_form",
+                        lambda expr: sp.exp(-stable_forms.LogAddExp0(-stable_forms.T)) * 1.0001)
     net = derive.mlp([2, 3, 1], activation="x/(1+exp(-x))", loss="mse")
-    generated = generate_numpy(net, name="wrong")
+    generated = generate_numpy(derivation(net), name="wrong")
     assert "Derivative  " not in generated.source and "1.0001" not in generated.source
     assert_verified(load_source(generated.source, "wrong"))
 
@@ -620,10 +642,11 @@ def test_an_expression_activation_has_one_helper():
 
 def test_a_user_loss_is_named_in_the_header():
     net = derive.load_spec(ROOT / "examples" / "swish_logcosh.toml")
-    header = ast.get_docstring(ast.parse(generate_numpy(net, check=False).source))
+    header = ast.get_docstring(ast.parse(generate_numpy(derivation(net), check=False).source))
     assert f"loss logcosh: l(yhat, y) = {sp.sstr(net.loss.expr)} per output" in header
     unnamed = derive.mlp([2, 1], activation="identity", loss="log(cosh(yhat - y))")
-    header = ast.get_docstring(ast.parse(generate_numpy(unnamed, check=False).source))
+    header = ast.get_docstring(ast.parse(generate_numpy(derivation(unnamed),
+                                                        check=False).source))
     assert "; loss l(yhat, y) = log(cosh(y - yhat)) per output" in header
 
 
@@ -638,8 +661,9 @@ def test_leaky_relu_helpers_are_named_after_the_activation():
 
 
 def test_the_header_says_the_layout_does_not_change_the_code():
-    numerator = generate_numpy(derive.mlp([2, 3, 1], layout="numerator"), check=False).source
-    denominator = generate_numpy(derive.mlp([2, 3, 1], layout="denominator"),
+    numerator = generate_numpy(derivation(derive.mlp([2, 3, 1], layout="numerator")),
+                               check=False).source
+    denominator = generate_numpy(derivation(derive.mlp([2, 3, 1], layout="denominator")),
                                  check=False).source
     assert ("Layout      gradients in the shape of their parameter (denominator); the "
             "derivation's numerator layout (--layout) changes its printed equations only, "
@@ -650,7 +674,186 @@ def test_the_header_says_the_layout_does_not_change_the_code():
     assert len(differing) == 1 and differing[0][0].startswith("Layout")
 
 
-# --- optimisers (seed 002) ---------------------------------------------------------------------
+# --- what a new user found: input checks, targets off their domain, relu'(0) ---------------
+
+PUBLIC = ("forward", "loss", "gradients", "sgd_step", "momentum_step", "adam_step")
+
+
+def _call(module, function, params, X, Y):
+    if function == "forward":
+        return module.forward(params, X)
+    if function in ("sgd_step", "momentum_step", "adam_step"):
+        return getattr(module, function)(params, X, Y, 0.1)
+    return getattr(module, function)(params, X, Y)
+
+
+@pytest.fixture(scope="module")
+def classifiers():
+    """A bce module (n_L = 1) and a cross-entropy one (n_L = 3), with a valid point each."""
+    out = {}
+    for loss, activations, sizes in (("bce", ["relu", "sigmoid"], [2, 3, 1]),
+                                     ("cross_entropy", ["relu", "softmax"], [2, 3, 3])):
+        net, _, module = build(sizes, activations, loss)
+        out[loss] = (module, *draw_point(module, net, seed=2))
+    return out
+
+
+@pytest.mark.parametrize("function", PUBLIC)
+@pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
+def test_every_public_function_checks_the_shapes_of_X_and_Y(classifiers, loss, function):
+    module, params, X, Y = classifiers[loss]
+    _call(module, function, params, X, Y)                       # the valid point passes
+    labels = np.zeros(BATCH, dtype=int)                          # integer labels, shape (N,)
+    wrong = {"X 1-D": (X[0], Y), "X transposed": (X.T, Y), "no samples": (X[:, :0], Y[:, :0]),
+             "Y labels of shape (N,)": (X, labels), "Y transposed": (X, Y.T),
+             "Y of another N": (X, Y[:, :-1])}
+    for case, (x, y) in wrong.items():
+        if function == "forward" and case.startswith("Y"):
+            continue
+        with pytest.raises(ValueError, match="samples are columns: X is n_0 x N") as error:
+            _call(module, function, params, x, y)
+        text = str(error.value)
+        assert str(np.shape(x if case.startswith("X") or case == "no samples" else y)) in text
+    with pytest.raises(ValueError, match="samples are columns") as error:
+        _call(module, "gradients", params, X, labels)
+    hint = "Y.reshape(1, -1)" if loss == "bce" else "one-hot columns are np.eye(3)[:, labels]"
+    assert hint in str(error.value)
+
+
+@pytest.mark.parametrize("function", PUBLIC)
+def test_non_finite_inputs_raise_instead_of_training_into_nan(classifiers, function):
+    module, params, X, Y = classifiers["cross_entropy"]
+    for name, value in (("X", np.nan), ("Y", np.inf)):
+        x, y = X.copy(), Y.copy()
+        (x if name == "X" else y)[0, 1] = value
+        if function == "forward" and name == "Y":
+            continue
+        with pytest.raises(ValueError, match=f"{name} has 1 nan or inf entries"):
+            _call(module, function, params, x, y)
+
+
+@pytest.mark.parametrize("loss,activations,valid,invalid,fragment", [
+    ("bce", ("tanh", "sigmoid"), [[0.0, 1.0, 0.25]], [[0.0, 2.0, 1.0]],
+     r"bce targets are entries in \[0, 1\].*\[0, 2\]"),
+    ("logistic", ("tanh", "identity"), [[1.0, -1.0, 1.0]], [[1.0, 0.0, 1.0]],
+     r"logistic targets are entries ±1; Y has 1 other entries \(labels 0/1\? 2 \* Y - 1"),
+    ("hinge", ("relu", "identity"), [[-1.0, -1.0, 1.0]], [[0.5, -1.0, 1.0]],
+     r"hinge targets are entries ±1; Y has 1 other entries$"),
+])
+def test_targets_outside_the_losses_domain_raise(loss, activations, valid, invalid, fragment):
+    net, generated, module = build([2, 3, 1], activations, loss)
+    params, X, _ = draw_point(module, net, seed=3, batch=3)
+    for function in PUBLIC[1:]:
+        _call(module, function, params, X, np.array(valid))
+        with pytest.raises(ValueError, match=fragment):
+            _call(module, function, params, X, np.array(invalid))
+    header = ast.get_docstring(ast.parse(generated.source))
+    assert f"{loss} targets are {TARGET_DOMAINS[net.loss.targets].description};" in \
+        " ".join(header.split())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_bce_target_check_is_exact_at_the_ends_of_0_1(dtype):
+    """The one-pass test (Y's bit patterns as unsigned integers) and its exact fallback agree
+    with 0 <= y <= 1 at the edges: -0.0, the smallest subnormal, the floats next to 0 and 1."""
+    net, _, module = build([2, 3, 1], ["tanh", "sigmoid"], "bce", dtype=dtype)
+    params, X, _ = draw_point(module, net, seed=5, batch=1)
+    kind = np.dtype(dtype).type
+    tiny = np.nextafter(kind(0), kind(1))
+    for value in (0.0, -0.0, 1.0, 0.5, tiny, np.nextafter(kind(1), kind(0))):
+        module.gradients(params, X, np.array([[value]], dtype=dtype))
+    for value in (np.nextafter(kind(1), kind(2)), -tiny, -1.0, 2.0):
+        with pytest.raises(ValueError, match=r"bce targets are entries in \[0, 1\]"):
+            module.gradients(params, X, np.array([[value]], dtype=dtype))
+    for value in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match="Y has 1 nan or inf entries"):
+            module.gradients(params, X, np.array([[value]], dtype=dtype))
+
+
+def _general_signal(yhat, Y):
+    """∂(-Σ y log softmax)/∂z for any Y: softmax(z) Σ_k y_k - y, column by column."""
+    return yhat * Y.sum(axis=0, keepdims=True) - Y
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_cross_entropy_off_the_simplex_uses_the_general_output_signal(convention):
+    """Columns of Y summing to 1 (one-hot, label smoothing) give the fused a - y; any other Y
+    (counts, unnormalised weights) the softmax Jacobian applied to l': both are the gradient."""
+    net, generated, module = build([2, 3, 3], ["tanh", "softmax"], "cross_entropy", convention,
+                                   notation="cs229")
+    params, X, _ = draw_point(module, net, seed=4)
+    rng = np.random.default_rng(4)
+    smoothed = 0.9 * np.eye(3)[:, rng.integers(0, 3, BATCH)] + 0.1 / 3
+    counts = rng.integers(0, 4, size=(3, BATCH)).astype(float)
+    counts[0, 0] = 5.0                                   # no column of zeros
+    for Y in (smoothed, counts, 2.5 * smoothed):
+        report = assert_verified(module, params=params, X=X, Y=Y)
+        assert report.status == "verified"
+        yhat, cache = module.forward(params, X)
+        grads = module.gradients(params, X, Y)
+        bias = grads["W2"][:, :1] if convention == "augmented" else grads["b2"]
+        np.testing.assert_allclose(bias, _general_signal(yhat, Y).mean(axis=1, keepdims=True),
+                                   rtol=1e-12, atol=1e-15)
+    doc = module.gradients.__doc__
+    assert "delta2 is a2 - Y (eq. 8) when every column of Y sums to 1" in " ".join(doc.split())
+    assert "for any other Y it is the general form" in " ".join(doc.split())
+    header = ast.get_docstring(ast.parse(generated.source))
+    assert "at targets whose columns do not sum to 1 too: max rel err" in header
+    assert "SUM_TOL = 12 * np.finfo(DTYPE).eps" in generated.source
+
+
+def test_label_smoothing_in_float32_is_on_the_simplex_within_sum_tol():
+    _, generated, module = build([2, 3, 4], ["tanh", "softmax"], "cross_entropy",
+                                 dtype="float32")
+    params = module.init_params(np.random.default_rng(0))
+    X = np.random.default_rng(1).standard_normal((2, 6))
+    Y = (0.9 * np.eye(4)[:, [0, 1, 2, 3, 0, 1]] + 0.025).astype(np.float32)
+    off = np.abs(Y.sum(axis=0) - 1).max()
+    assert 0 < off <= module.SUM_TOL                     # rounded: not exactly 1 in float32
+    assert module.SUM_TOL == 16 * np.finfo(np.float32).eps
+    grads = module.gradients(params, X, Y)
+    yhat = module.forward(params, X)[0]
+    np.testing.assert_allclose(grads["b2"], (yhat - Y).sum(axis=1, keepdims=True) / 6,
+                               rtol=1e-6, atol=1e-7)
+
+
+def _relu_at_its_kink():
+    """1-1-1, relu then identity, mse: z1 = 0.5 * 1 - 0.5 = 0 exactly for the first sample."""
+    net, generated, module = build([1, 1, 1], ["relu", "identity"], "mse")
+    params = {"W1": np.array([[0.5]]), "b1": np.array([[-0.5]]), "W2": np.array([[2.0]]),
+              "b2": np.array([[0.25]])}
+    X, Y = np.array([[1.0, 3.0]]), np.array([[1.0, -1.0]])
+    return net, generated, module, params, X, Y
+
+
+def test_relu_derivative_at_zero_is_pytorchs_zero():
+    """relu'(0) = 0 as torch.relu's backward gives it: the rule, by hand, at z1 = 0 exactly."""
+    assert ACTIVATIONS.get("relu").derivative_at(sp.Integer(0)) == 0
+    net, generated, module, params, X, Y = _relu_at_its_kink()
+    z1 = module.forward(params, X)[1]["z1"]
+    assert z1[0, 0] == 0.0 and z1[0, 1] > 0
+    grads = module.gradients(params, X, Y)
+    # By hand: delta2 = (W2 relu(z1) + b2 - y) / N per sample; delta1 = W2 delta2 relu'(z1),
+    # with relu'(0) = 0 for sample 1 and relu'(1) = 1 for sample 2.
+    a1 = np.maximum(z1, 0)
+    delta2 = params["W2"] @ a1 + params["b2"] - Y
+    delta1 = params["W2"].T @ delta2 * np.array([[0.0, 1.0]])
+    np.testing.assert_allclose(grads["b1"], delta1.sum(axis=1, keepdims=True) / 2, rtol=1e-15)
+    np.testing.assert_allclose(grads["W1"], delta1 @ X.T / 2, rtol=1e-15)
+    assert grads["b1"][0, 0] == pytest.approx(2.0 * (2.0 * 1.0 + 0.25 + 1.0) / 2)  # sample 2 only
+    header = ast.get_docstring(ast.parse(generated.source))
+    assert "Kinks       relu'(0) = 0 (the mask z > 0, as in PyTorch)" in header
+    assert "(z1 > 0.0).astype(DTYPE)" in generated.source and ">= 0" not in generated.source
+
+
+def test_verify_reports_no_failure_at_an_exact_relu_kink():
+    _, _, module, params, X, Y = _relu_at_its_kink()
+    for mode in ("full", "directional"):
+        report = verify.check_gradients(module, params, X, Y, mode=mode, seed=0)
+        assert report.status == "verified", report.to_text()
+
+
+# --- optimisers (the Mines course's; momentum also as torch.optim.SGD) -------------------------
 
 def _linear_model():
     """1-1 identity network with mse: E = (1/2N) Σ (w x + b − y)², gradient in closed form."""
@@ -680,21 +883,40 @@ def test_sgd_step_is_theta_minus_lr_grad():
     assert (gw, gb) == pytest.approx((1 / 3, -5 / 12), abs=1e-15)
 
 
-def test_momentum_follows_seed_002_over_three_steps():
+@pytest.mark.parametrize("form", ["heavy_ball", "ema"])
+def test_momentum_follows_its_update_rule_over_three_steps(form):
+    """heavy_ball: v <- beta v + g, theta <- theta - lr v (torch.optim.SGD(momentum=beta), no
+    dampening); ema: m <- beta m + (1 - beta) g, theta <- theta - lr m (the Mines course)."""
     module, X, Y, gradient = _linear_model()
     beta, lr = 0.8, 0.05
-    w, b, m = 0.5, -0.25, (0.0, 0.0)
+    w, b, v = 0.5, -0.25, (0.0, 0.0)
     params, state = _params(w, b), None
     for _ in range(3):
         gw, gb = gradient(w, b)
-        m = (beta * m[0] + (1 - beta) * gw, beta * m[1] + (1 - beta) * gb)   # m(t+1)
-        w, b = w - lr * m[0], b - lr * m[1]                                  # W(t+1)
-        params, state = module.momentum_step(params, X, Y, lr, state=state, beta=beta)
+        scale = 1.0 if form == "heavy_ball" else 1 - beta
+        v = (beta * v[0] + scale * gw, beta * v[1] + scale * gb)             # v(t+1)
+        w, b = w - lr * v[0], b - lr * v[1]                                  # theta(t+1)
+        params, state = module.momentum_step(params, X, Y, lr, state=state, beta=beta,
+                                             form=form)
         assert (params["W1"][0, 0], params["b1"][0, 0]) == pytest.approx((w, b), abs=1e-15)
-        assert (state["W1"][0, 0], state["b1"][0, 0]) == pytest.approx(m, abs=1e-15)
+        assert (state["W1"][0, 0], state["b1"][0, 0]) == pytest.approx(v, abs=1e-15)
 
 
-def test_adam_follows_seed_002_with_bias_correction_over_three_steps():
+def test_momentum_defaults_to_heavy_ball_and_names_its_forms():
+    module, X, Y, gradient = _linear_model()
+    gw, _ = gradient(0.5, -0.25)
+    first, _ = module.momentum_step(_params(0.5, -0.25), X, Y, 0.1)
+    assert first["W1"][0, 0] == pytest.approx(0.5 - 0.1 * gw, abs=1e-15)   # v = g at step 1
+    ema, _ = module.momentum_step(_params(0.5, -0.25), X, Y, 0.1, form="ema")
+    assert ema["W1"][0, 0] == pytest.approx(0.5 - 0.1 * 0.1 * gw, abs=1e-15)  # (1 - beta) g
+    with pytest.raises(ValueError, match="heavy_ball, ema"):
+        module.momentum_step(_params(0.5, -0.25), X, Y, 0.1, form="nesterov")
+    doc = module.momentum_step.__doc__
+    assert "v <- beta * v + grad" in doc and "m <- beta * m + (1 - beta) * grad" in doc
+    assert 'form="heavy_ball" (the default)' in doc and "torch.optim.SGD" in doc
+
+
+def test_adam_follows_its_update_rule_with_bias_correction_over_three_steps():
     module, X, Y, gradient = _linear_model()
     beta1, beta2, eps, lr = 0.9, 0.99, 1e-8, 0.01
     w, b = 0.5, -0.25
@@ -742,7 +964,7 @@ def test_training_reduces_the_loss_on_a_separable_problem(convention):
 # --- parameters ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
-def test_param_shapes_and_xavier_init_follow_spec_6_and_seed_004(convention):
+def test_param_shapes_and_xavier_init_follow_spec_6_and_cs229(convention):
     sizes = [40, 60, 30]
     _, _, module = build(sizes, ["tanh", "identity"], "mse", convention)
     expected = {"rows": lambda m, n: (n, m), "columns": lambda m, n: (m, n),
@@ -763,7 +985,7 @@ def test_param_shapes_and_xavier_init_follow_spec_6_and_seed_004(convention):
             W = W[:, 1:]
         else:
             assert np.all(params[f"b{layer}"] == 0)
-        std = np.sqrt(2.0 / (sizes[layer] + sizes[layer - 1]))   # seed 004: N(0, √(2/(n_l+n_l-1)))
+        std = np.sqrt(2.0 / (sizes[layer] + sizes[layer - 1]))   # CS229: N(0, √(2/(n_l+n_l-1)))
         # The sample std of n normals is within 5·std/√(2n) of std with overwhelming probability.
         assert abs(W.std() - std) < 5 * std / np.sqrt(2 * W.size)
         assert abs(W.mean()) < 5 * std / np.sqrt(W.size)
@@ -854,11 +1076,31 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, case, argv, frag
 def test_bad_input_to_the_python_api():
     net = derive.mlp([2, 3, 1])
     with pytest.raises(BadInput, match="float16"):
-        generate_numpy(net, dtype="float16")
+        generate_numpy(derivation(net), dtype="float16")
     with pytest.raises(BadInput, match="identifier"):
-        generate_numpy(net, name="not-a-name")
+        generate_numpy(derivation(net), name="not-a-name")
     with pytest.raises(BadInput, match="integer sizes"):
-        generate_numpy(derive.load_spec({"network": {"sizes": ["n_0", "n_1"]}}))
+        generate_numpy(derivation(derive.load_spec({"network": {"sizes": ["n_0", "n_1"]}})))
+    with pytest.raises(BadInput, match=r"derive the network first.*derive\.backprop"):
+        generate_numpy(net)                         # the generator prints derivations
+
+
+def test_any_derivation_of_a_network_is_printed_from_its_batch_form():
+    """A per-neuron or per-sample derivation gives the module of its batch matrix form; the
+    header keeps the check of the derivation given."""
+    net = derive.mlp([2, 3, 1], activations=["tanh", "sigmoid"], loss="bce")
+    def code(source):
+        return [line for line in source.splitlines() if not line.startswith("Derivation  ")]
+
+    printed = generate_numpy(derivation(net), check=False).source
+    for given in (derive.backprop(net, layout="denominator"),
+                  derive.backprop(net, form="matrix", layout="denominator")):
+        source = generate_numpy(given, check=False).source
+        assert code(source) == code(printed)
+        assert f"Derivation  checked: {check_text(given.check)}" in source
+    graph = derive.derive_graph(derive.load_graph(ROOT / "examples" / "graph_chain_rule.toml"))
+    with pytest.raises(BadInput, match="no batch matrix form"):
+        generate_numpy(graph)
 
 
 def test_bad_input_process_has_no_traceback(tmp_path):

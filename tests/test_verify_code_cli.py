@@ -351,7 +351,8 @@ def gradients(params, X, Y):
 
 def _float32_module(tmp_path, bug=""):
     net = derive.mlp([3, 4, 2], activation="tanh", loss="mse")
-    source = generate_numpy(net, dtype="float32", name="m32").source
+    source = generate_numpy(derive.backprop(net, form="matrix", batch=True), dtype="float32",
+                            name="m32").source
     if bug:
         source += ("\n\n_correct_gradients = gradients\n\n\ndef gradients(params, X, Y):\n"
                    "    grads = _correct_gradients(params, X, Y)\n" + bug + "    return grads\n")

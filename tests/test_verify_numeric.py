@@ -408,7 +408,8 @@ def test_a_float32_bias_twice_too_large_fails_every_direction(bug, tmp_path):
 
 def test_a_generated_float32_module_is_checked_against_its_float64_twin(tmp_path):
     net = derive.mlp([3, 4, 2], activation="tanh", loss="mse")
-    source = generate_numpy(net, dtype="float32", name="m32").source
+    source = generate_numpy(derive.backprop(net, form="matrix", batch=True), dtype="float32",
+                            name="m32").source
     module = load_source(source, "m32")                  # no file: the twin is rebound
     report = verify.check_gradients(module, seed=0)
     assert report.status == "verified", report.to_text()

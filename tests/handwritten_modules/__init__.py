@@ -12,7 +12,7 @@ smooth
 ``sigmoid_bce_rows``           2-3-1, sigmoid, binary cross-entropy, rows, mean
 ``tanh_mse_columns``           3-4-2, tanh, mse, columns (ζ = Wᵀa + b), mean
 ``relu_softmax_ce``            4-5-5-3, relu, relu, softmax + cross-entropy, rows
-``augmented_sum``              2-3-2, augmented bias column (seed 002), tanh, sigmoid,
+``augmented_sum``              2-3-2, augmented bias column (Mines), tanh, sigmoid,
                                squared loss, sum over the batch
 ``float32_tanh_mse``           3-4-2 tanh/mse computed in float32
 with kinks

@@ -1,10 +1,10 @@
-"""2-3-2 MLP in the augmented convention of seed 002: W̃_l = [ω_0 | W] (n_l × (1 + n_{l-1})),
+"""2-3-2 MLP in the Mines course's augmented convention: W̃_l = [ω_0 | W] (n_l × (1 + n_{l-1})),
 s = W̃ ṽ with ṽ = [1; v]; tanh hidden layer, sigmoid output, squared loss ‖y − ŷ‖², summed over
 the batch (reduction "sum").
 
 Hand-written gradient module (SPEC §6 interface): parameters ``W1, W2`` only.
 
-Glossary: S_l, V_l pre-activations and activations (n_l × N); E_l = ∂J/∂S_l (seed 002's E^{(l)}).
+Glossary: S_l, V_l pre-activations and activations (n_l × N); E_l = ∂J/∂S_l (Mines's E^{(l)}).
 """
 
 import numpy as np

@@ -4,7 +4,7 @@ convention, batch mean.
 Hand-written gradient module (SPEC §6 interface) whose default point is often uninformative:
 with Xavier weights and zero biases the output relu is dead for every sample at some seeds, and
 then every gradient entry and every central difference is exactly 0.  The subgradients at the
-kinks are relu'(0) = 1 and hinge'(1) = 0.
+kinks are relu'(0) = 0 (PyTorch's convention, the mask Z > 0) and hinge'(1) = 0.
 
 Glossary: Z_l, A_l pre-activations and activations of layer l (n_l × N); D_l = ∂J/∂Z_l.
 """
@@ -39,10 +39,10 @@ def loss(params, X, Y):
 def gradients(params, X, Y):
     N = X.shape[1]
     Yhat, cache = forward(params, X)
-    D2 = -Y * (1.0 - Y * Yhat > 0) * (cache["Z2"] >= 0) / N
+    D2 = -Y * (1.0 - Y * Yhat > 0) * (cache["Z2"] > 0) / N
     dW2 = D2 @ cache["A1"].T
     db2 = D2.sum(axis=1, keepdims=True)
-    D1 = (params["W2"].T @ D2) * (cache["Z1"] >= 0)
+    D1 = (params["W2"].T @ D2) * (cache["Z1"] > 0)
     dW1 = D1 @ X.T
     db1 = D1.sum(axis=1, keepdims=True)
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
