@@ -23,9 +23,10 @@ True
 
 from derive.targets import draw_targets
 
+from .latex import ParsedLatex, parse_latex
 from .modules import Unusable, load_module
 from .numeric import check_gradients
 from .report import Failure, GradientReport, TensorRow
 
 __all__ = ["check_gradients", "load_module", "draw_targets", "Unusable", "GradientReport",
-           "TensorRow", "Failure"]
+           "TensorRow", "Failure", "parse_latex", "ParsedLatex"]

@@ -24,7 +24,12 @@ Layers, each importing only the ones above it:
 ``function_names``     which function a called name means (named, then SymPy's)
 ``shape_algebra``      shape-checked construction, shared by both readers
 ``latex_tokens``       the LaTeX tokenizer
+``claim_nodes``        ∂…/∂…, ∇_W L and Σ over samples as a claim names them (resolved later)
+``latex_names``        names as courses write them: decorations, layer indices, spellings
+``latex_operators``    the LaTeX reader's ∂, ∇ and Σ (its names and functions: the modules
+                       ``latex_name_reading`` and ``latex_function_reading``)
 ``latex_input``        the LaTeX reader
+``latex_claim``        a claim as people write it: left side, value, definitions
 ``sympy_input``        the SymPy-syntax reader (``ast``, nothing ``eval``-ed)
 ``sympy_output``       the SymPy-syntax writer (what the reader reads back)
 ``matrix_input``       read_expression: either syntax

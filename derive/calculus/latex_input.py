@@ -4,26 +4,35 @@ A tokenizer and a recursive-descent parser of our own: general LaTeX readers (la
 its fork latex2sympy2_extended) read ``v^T`` as a power, ``A^T + A`` as ``2A`` and ``\log`` as
 the base-10 logarithm, which would lose the meaning silently (SPEC §7).  The parser builds
 SymPy matrix expressions through :class:`~derive.calculus.shape_algebra.Algebra`, so shapes are
-checked as it reads; the tokens come from :mod:`.latex_tokens`.
+checked as it reads.  This module holds the grammar; the tokens come from :mod:`.latex_tokens`,
+the names from :mod:`.latex_name_reading` (by the rules of :mod:`.latex_names`), the function
+calls from :mod:`.latex_function_reading`, the derivatives and sums (∂, ∇, Σ) from
+:mod:`.latex_operators`; :mod:`.latex_claim` reads a whole claim with its definitions.
 
 Grammar (juxtaposition is a product; unary minus binds looser than products)::
 
     sum      := ['+'|'-'] product (('+'|'-') product)*
     product  := postfix ((\cdot | * | \times | \odot | \circ | /)? postfix)*
-    postfix  := primary ('^' sup | "'")*        sup: T, \top, \intercal, -1, -T, integers
-    primary  := number | name | ( sum ) | [ sum ] | { sum } | \frac{sum}{sum} | \sqrt{sum}
+    postfix  := primary ('^' sup | "'")*        sup: T, \top, \intercal, -1, -T, integers;
+                                                any number on a scalar or a 1×1 expression
+    primary  := number | name | ( sum ) | [ sum ] | { sum } | \frac{sum}{sum} | \sqrt[k]{sum}
               | \| sum \| [_F | _2] | | sum | | function argument | e^{sum}
-    name     := letter or \greek, with _sub and ^{[l]} / ^{(l)} decorations, \mathbf{.} etc.
+              | \frac{\partial …}{\partial …} | \nabla_{name} … | \sum_… …
+    name     := letter or \greek, with _sub and ^{[l]} / ^{(l)} decorations, \mathbf{.},
+                \hat{.}, \mathcal{.} (see :mod:`.latex_names`)
 
-Functions: ``\log`` ``\ln`` (natural), ``\exp``, ``\det``, ``\log\det``, ``\operatorname{tr}``,
-``\operatorname{diag}``, ``\operatorname{softmax}``, ``\operatorname{logsumexp}``, every named
-function of the namespace by its name or LaTeX name (``derive.jacobian`` passes the activations:
-``\sigma``, ``\tanh``, ``\operatorname{relu}``; ``\sigma'`` for a derivative), and SymPy's
-one-variable functions (``\sin``, ``\cos``, ``\sinh``, …).  A function of a matrix applies
-entrywise; of a scalar or a 1×1 expression it is a scalar.
+A prime on a matrix name is a transpose (``W'``); on a function it is its derivative
+(``\sigma'(z)``).  Functions: ``\log`` ``\ln`` (natural), ``\exp``, ``\det``, ``\log\det``,
+``\operatorname{tr}``, ``\operatorname{diag}``, ``\operatorname{softmax}``,
+``\operatorname{logsumexp}``, every named function of the namespace by its name or LaTeX name
+(``derive.jacobian`` passes the activations: ``\sigma``, ``\tanh``, ``\operatorname{relu}``;
+``\sigma'`` for a derivative), SymPy's one-variable functions (``\sin``, ``\cosh``, …; also
+``\arctan``, ``\arcsin``, … by their LaTeX names), and the functions a course writes without
+saying which (:attr:`~.latex_names.Dialect.function_names`: ``g'(z^{[2]})``).  A function of a
+matrix applies entrywise; of a scalar or a 1×1 expression it is a scalar.
 
 Errors raise :class:`~derive.errors.BadInput` whose message shows the input and a caret under
-the offending column.
+the offending column (of the whole input, also inside a superscript or a fraction).
 """
 
 from __future__ import annotations
@@ -33,57 +42,71 @@ import re
 import sympy as sp
 
 from ..errors import BadInput
-from .function_names import known_functions, scalar_function
-from .functions import NamedFunction, latex_name
-from .latex_tokens import Token, marked, tokenize
-from .matrix_nodes import elementwise, is_matrix, is_one_by_one, prime_function, to_scalar
-from .namespace import Namespace, size_of
+from .claim_nodes import Gradient, Partial, SampleSum
+from .function_names import known_functions
+from .latex_function_reading import NAMED, FunctionReading, spellings_of
+from .latex_name_reading import NameReading
+from .latex_names import ACCENTS, GREEK, PLAIN, TYPEFACES, Dialect, scalar_candidates
+from .latex_operators import (derivative_fraction, read_derivative_fraction, read_nabla,
+                              read_partial_inline, read_sum)
+from .latex_tokens import SIZING, Token, marked, tokenize
+from .matrix_nodes import is_matrix, is_one_by_one, to_scalar
+from .namespace import Namespace
 from .shape_algebra import Algebra, Unsized
 
-_SIZING = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\big", r"\Big",
-           r"\biggl", r"\biggr", r"\bigg", r"\Bigg", r"\mathopen", r"\mathclose"}
-_FONT = {r"\mathbf", r"\boldsymbol", r"\bm", r"\vec", r"\mathit", r"\mathrm", r"\mathsf",
-         r"\bar", r"\hat", r"\tilde"}
 _BLACKBOARD = {r"\mathbb", r"\mathbbm", r"\mathds"}
-_NAMED = {r"\operatorname", r"\mathrm", r"\text", r"\textrm", r"\mathit", r"\operatorname*"}
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-          "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
-          "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
-          "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
 _TRANSPOSE = {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
-_SPECIAL = {"tr": "trace", "Tr": "trace", "trace": "trace", "det": "det", "logdet": "logdet",
-            "diag": "diag", "Diag": "diag", "softmax": "softmax", "logsumexp": "logsumexp",
-            "lse": "logsumexp", "LSE": "logsumexp", "sqrt": "sqrt", "ln": "log", "log": "log",
-            "exp": "exp", "norm": "norm"}
+#: The largest exponent read (as SymPy-syntax EXPR allows).
+MAX_EXPONENT = 1000
+#: What a reader notices that makes an expression a matrix one (the front end routes on it).
+MATRIX_FEATURES = frozenset({"transpose", "hadamard", "layer index", "norm", "matrix function",
+                             "derivative", "sum", "identity", "ones"})
 
 
-def _spellings(functions: dict) -> dict:
-    """LaTeX or plain name → table name, for every named function of ``functions``
-    (``\\sigma`` and ``sigmoid`` → ``sigmoid``, ``relu`` for ``\\operatorname{relu}``)."""
-    names = {}
-    for name, function in functions.items():
-        names[name] = name
-        names[name.lower()] = name
-        if not issubclass(function, NamedFunction):
-            continue                    # a SymPy function under a name of one's own: no LaTeX
-        latex = latex_name(function)
-        match = re.fullmatch(r"\\operatorname\{(\w+)\}", latex)
-        names[match.group(1) if match else latex.lstrip("\\")] = name
-    return names
+class Group(str):
+    """The text of a braced group or token after ^ or _, and where it starts in the input."""
+
+    start: int | None = None
+
+    @classmethod
+    def at(cls, text: str, start: int | None) -> "Group":
+        group = cls(text)
+        group.start = start
+        return group
 
 
-class LatexReader:
-    """Recursive-descent parser over :func:`tokenize`'s tokens."""
+class LatexReader(NameReading, FunctionReading):
+    """Recursive-descent parser over :func:`tokenize`'s tokens.
 
-    def __init__(self, text: str, namespace: Namespace, where: str | None = "EXPR"):
+    ``dialect`` says which course's conventions apply (:class:`~.latex_names.Dialect`);
+    ``layout`` is the layout of the derivatives ∂…/∂… the text names; ``echo`` the text that
+    error messages show (the whole input, when ``text`` is a part of it padded with spaces).
+    """
+
+    def __init__(self, text: str, namespace: Namespace, where: str | None = "EXPR",
+                 dialect: Dialect | None = None, layout: str = "numerator",
+                 echo: str | None = None):
         self.text = text
+        self.echo = text if echo is None else echo
         self.namespace = namespace
         self.where = where
-        self.tokens = tokenize(text, where)
+        self.dialect = dialect or PLAIN
+        self.layout = layout
+        try:
+            self.tokens = tokenize(text, where)
+        except BadInput as exc:
+            if echo is None:
+                raise
+            raise BadInput(marked(self.echo, exc.column, exc.reason), where) from None
         self.index = 0
         self.algebra = Algebra(where, namespace)
         self.closers: list[str] = []
-        self.spellings = _spellings(namespace.functions)
+        self.spellings = spellings_of(namespace.functions)
+        self.features: set = set()          # what was read: "transpose", "layer index", …
+        self.names_read: list = []          # (start, end, name) of every variable read
+        self.context: dict = {}             # the index of an enclosing \sum: entry or sample
+        self.name_end = -1                  # token index just after the last name read
+        self.spelling: list | None = None   # spelled_name collects names here, looks none up
 
     # token helpers
     @property
@@ -98,12 +121,14 @@ class LatexReader:
         self.index += 1
         return token
 
-    def fail(self, message: str, token: Token | None = None):
+    def fail(self, message: str, token: Token | None = None, candidates=()):
         token = token or self.token
-        raise BadInput(marked(self.text, token.start, message), self.where)
+        error = BadInput(marked(self.echo, token.start, message), self.where)
+        error.candidates = tuple(candidates)
+        raise error
 
     def skip_sizing(self):
-        while self.token.kind == "command" and self.token.text in _SIZING:
+        while self.token.kind == "command" and self.token.text in SIZING:
             self.advance()
 
     def expect(self, text: str, what: str | None = None):
@@ -117,7 +142,7 @@ class LatexReader:
         end = self.tokens[self.index - 1].end if self.index else start
         return self.text[start:end].strip()
 
-    def with_algebra_position(self, token: Token, build):
+    def with_algebra_position(self, token: Token, build, candidates=()):
         try:
             return build()
         except BadInput as exc:
@@ -126,7 +151,10 @@ class LatexReader:
                 message = message[len(self.where) + 2:]
             if "\n" in message:
                 raise
-            raise BadInput(marked(self.text, token.start, message), self.where) from None
+            error = BadInput(marked(self.echo, token.start, message), self.where)
+            error.candidates = tuple(candidates)
+            error.kind = "shape"
+            raise error from None
 
     # grammar
     def read(self):
@@ -136,7 +164,10 @@ class LatexReader:
         value = self.sum()
         if self.token.kind != "end":
             self.fail(f"unexpected {self.token.text!r}")
-        return self.with_algebra_position(start, lambda: self.algebra.sized(value, self.text))
+        if isinstance(value, sp.Basic) and value.has(sp.zoo, sp.nan, sp.oo):
+            self.fail("the expression is undefined (a division by zero?)", start)
+        return self.with_algebra_position(start,
+                                          lambda: self.algebra.sized(value, self.text.strip()))
 
     def sum(self):
         start_token = self.token
@@ -176,8 +207,14 @@ class LatexReader:
             right = self.postfix()
             right_text = self.source(right_start.start)
             kind = op or "mul"
+            if kind == "hadamard":
+                self.features.add("hadamard")
+            candidates = scalar_candidates(self.namespace, right) if kind == "div" else \
+                scalar_candidates(self.namespace, value, columns_only=True) \
+                if kind == "mul" else ()
             value = self.with_algebra_position(
-                op_token, lambda: getattr(self.algebra, kind)(value, right, left_text, right_text))
+                op_token, lambda: getattr(self.algebra, kind)(value, right, left_text, right_text),
+                candidates)
 
     def starts_primary(self) -> bool:
         token = self.token
@@ -192,7 +229,7 @@ class LatexReader:
         if token.kind == "command":
             if token.text == r"\right":
                 return False
-            if token.text in _SIZING:
+            if token.text in SIZING:
                 nxt = self.peek()
                 return not (nxt.kind == "norm" and "norm" in self.closers) and \
                     not (nxt.text == "|" and "abs" in self.closers) and \
@@ -205,37 +242,85 @@ class LatexReader:
         value = self.primary()
         while True:
             if self.token.text == "^":
+                text = self.source(start_token.start)
                 caret = self.advance()
-                value = self.superscript(value, self.source(start_token.start), caret)
+                value = self.superscript(value, text, caret)
             elif self.token.text == "'":
-                self.fail("a prime on a variable is not read (write ^T for a transpose)")
+                value = self.prime(value, start_token)
             else:
                 return value
+
+    def prime(self, value, start_token: Token):
+        """``W'``: the transpose of a matrix name (a prime elsewhere is not read)."""
+        mark = self.token
+        if self.name_end != self.index:
+            self.fail("a prime is read after a matrix name (W') or a function (\\sigma'(z)); "
+                      "for the transpose of an expression write (…)^T")
+        if not is_matrix(value):
+            self.fail(f"a prime on the scalar {self.source(start_token.start)!r} is not read "
+                      "(for a transpose the name must be a matrix; for a derivative write "
+                      "\\frac{d}{dx} or f'(x))")
+        self.advance()
+        if self.token.text == "'":
+            self.fail("a second prime on a matrix name is not read", mark)
+        self.features.add("transpose")
+        return self.algebra.transpose(value)
+
+    def transposes(self, compact: str) -> bool:
+        return compact in _TRANSPOSE or (compact == "t" and self.dialect.small_t_transpose)
 
     def superscript(self, value, text, caret):
         group = self.group_text()
         compact = group.replace(" ", "")
-        if compact in _TRANSPOSE:
+        if self.transposes(compact):
+            self.features.add("transpose")
             return self.algebra.transpose(value)
         if compact in ("-1",):
             return self.with_algebra_position(caret, lambda: self.algebra.inverse(value, text))
         if compact in ("-T", r"-\top", r"-\intercal"):
+            self.features.add("transpose")
             return self.with_algebra_position(
                 caret, lambda: self.algebra.transpose(self.algebra.inverse(value, text)))
+        candidates = scalar_candidates(self.namespace, value)
         if re.fullmatch(r"-?[0-9]+", compact):
             k = sp.Integer(int(compact))
-            return self.with_algebra_position(caret, lambda: self.algebra.power(value, k, text))
-        if not is_matrix(value):
-            return value ** self.sub_reader(group, caret).read()
+            self.check_exponent(k, caret)
+            return self.with_algebra_position(caret, lambda: self.algebra.power(value, k, text),
+                                              candidates)
+        if not is_matrix(value) or is_one_by_one(value):
+            exponent = self.sub_reader(group).read()
+            if is_matrix(exponent):
+                if not is_one_by_one(exponent):
+                    self.fail(f"the exponent {group!r} is not a number", caret,
+                              scalar_candidates(self.namespace, exponent))
+                exponent = to_scalar(exponent)
+            self.check_exponent(exponent, caret)
+            return self.with_algebra_position(
+                caret, lambda: self.algebra.power(value, exponent, text))
         self.fail(f"cannot read the superscript {group!r} (write ^T, ^{{-1}} or an integer "
-                  "power)", caret)
+                  "power)", caret, candidates)
 
-    def sub_reader(self, group: str, token: Token) -> "LatexReader":
-        reader = LatexReader(group, self.namespace, self.where)
+    def check_exponent(self, exponent, caret: Token) -> None:
+        """An exponent of a size SymPy computes with: |k| ≤ 1000 (10^{10^{10}} would not end)."""
+        if isinstance(exponent, sp.Number) and abs(exponent) > MAX_EXPONENT:
+            self.fail(f"an exponent must be at most {MAX_EXPONENT} in size", caret)
+
+    def sub_reader(self, group: str, token: Token | None = None) -> "LatexReader":
+        """A reader of a group of this input: positions (and the echo) stay the input's."""
+        start = getattr(group, "start", None)
+        if start is None:
+            reader = LatexReader(group, self.namespace, self.where, self.dialect, self.layout)
+        else:
+            padded = " " * start + group
+            reader = LatexReader(padded, self.namespace, self.where, self.dialect, self.layout,
+                                 echo=self.echo)
         reader.spellings = self.spellings
+        reader.features = self.features
+        reader.names_read = self.names_read
+        reader.context = self.context
         return reader
 
-    def group_text(self) -> str:
+    def group_text(self) -> Group:
         """The raw text of a braced group or of one token, after ^ or _."""
         if self.token.text == "{":
             open_token = self.advance()
@@ -245,14 +330,19 @@ class LatexReader:
                 if token.kind == "end":
                     self.fail("unclosed '{'", open_token)
                 depth += {"{": 1, "}": -1}.get(token.text, 0)
-            return self.text[open_token.end:self.tokens[self.index - 1].start].strip()
+            raw = self.text[open_token.end:self.tokens[self.index - 1].start]
+            start = open_token.end + len(raw) - len(raw.lstrip())
+            text = raw.strip()
+            if re.search(r"(?<!\\)(\\\\)*\\$", text):
+                text += " "                               # the space of a final "\ "
+            return Group.at(text, start)
         token = self.advance()
         if token.kind == "end":
             self.fail("missing superscript or subscript", token)
         if token.kind == "command" and token.text in (r"\mathsf", r"\mathrm") and \
                 self.token.text == "{":
-            return token.text + "{" + self.group_text() + "}"
-        return token.text
+            return Group.at(token.text + "{" + self.group_text() + "}", token.start)
+        return Group.at(token.text, token.start)
 
     def primary(self):
         self.skip_sizing()
@@ -261,6 +351,9 @@ class LatexReader:
             self.advance()
             return sp.Rational(token.text)
         if token.kind == "letter":
+            if self.calls_generic(token.text):
+                self.advance()
+                return self.apply_function(token.text, token, generic=True)
             called = self.bare_function()
             return called if called is not None else self.name()
         if token.kind == "norm":
@@ -300,6 +393,7 @@ class LatexReader:
             self.advance()
             kind = self.group_text().replace(" ", "")
             kind = {"2": "2", "F": "F", r"\mathrm{F}": "F", "Fro": "F", "fro": "F"}.get(kind, kind)
+        self.features.add("norm")
         return self.with_algebra_position(open_token, lambda: self.algebra.norm(value, kind, text))
 
     def absolute(self):
@@ -312,147 +406,41 @@ class LatexReader:
         self.expect("|", "a closing |")
         text = self.text[start.start:self.tokens[self.index - 2].end].strip()
         if isinstance(value, Unsized) or is_matrix(value) and not is_one_by_one(value):
+            self.features.add("matrix function")
             return self.with_algebra_position(open_token, lambda: self.algebra.det(value, text))
         return sp.Abs(to_scalar(value))
 
-    def is_function_word(self, word: str) -> bool:
-        if word in self.namespace.shapes or word in self.namespace.scalars:
-            return False
-        return word in _SPECIAL or word in self.spellings or word.lower() in self.spellings \
-            or scalar_function(word, self.namespace.functions) is not None
-
-    def bare_function(self):
-        """A function written as plain letters and called, ``tr(A^T A)``, ``log(det(X))``:
-        applied; ``None`` when the letters at point are not such a call (not consumed)."""
-        end = self.index
-        while self.tokens[end + 1].kind == "letter" and \
-                self.tokens[end + 1].start == self.tokens[end].end:
-            end += 1
-        if end == self.index:
-            return None
-        after = end + 1
-        while self.tokens[after].kind == "command" and self.tokens[after].text in _SIZING:
-            after += 1
-        if self.tokens[after].text != "(":
-            return None
-        start = self.token
-        word = "".join(t.text for t in self.tokens[self.index:end + 1])
-        if self.is_function_word(word):
-            self.index = end + 1
-            return self.apply_function(word, start)
-        letters = [t.text for t in self.tokens[self.index:end + 1]]
-        if all(ch in self.namespace.shapes or ch in self.namespace.scalars for ch in letters):
-            return None                  # a product of declared variables: ab(x + y)
-        self.fail(f"unknown function {word!r}; known: "
-                  f"{known_functions(self.namespace.functions)} (for a product, "
-                  "separate the factors with spaces)", start)
-
-    def name(self, base: str | None = None, start: Token | None = None):
-        start = start or self.token
-        if base is None:
-            base = self.advance().text
-        head, sub = base, None
-        if self.token.text == "_":
-            self.advance()
-            sub = self.group_text().replace(" ", "")
-            base += f"_{sub}" if len(sub) == 1 else f"_{{{sub}}}"
-        if head == "I" and not self.declared(base):
-            # the identity: I (size from its neighbours) or I_n
-            return Unsized("identity") if sub is None else sp.Identity(self.size(sub, start))
-        transposed = False
-        if self.token.text == "^" and self.peek().text == "{" and self.peek(2).text in "[(":
-            self.advance()
-            index = self.group_text().replace(" ", "")
-            # a^{[2]T}: the layer index, then a transpose
-            split = re.fullmatch(r"(\[[^\]]*\]|\([^)]*\))(T|\\top|\\intercal)", index)
-            if split:
-                index, transposed = split.group(1), True
-            base += "^{" + index + "}"
-        if base == "e" and self.token.text == "^" and "e" not in self.namespace.shapes \
-                and "e" not in self.namespace.scalars:
-            caret = self.advance()
-            group = self.group_text()
-            exponent = self.sub_reader(group, caret).read()
-            if is_matrix(exponent) and 1 not in tuple(exponent.shape):
-                self.fail(f"e^{{{group}}} of a matrix could be the matrix exponential; for the "
-                          f"entrywise exponential write \\exp({group})", caret)
-            return self.algebra.apply(sp.exp, exponent)
-        symbol = self.namespace.lookup(base)
-        return self.algebra.transpose(symbol) if transposed else symbol
-
-    def declared(self, name: str) -> bool:
-        return name in self.namespace.shapes or name in self.namespace.scalars
-
-    def size(self, text: str, token: Token):
-        try:
-            return size_of(text.strip("{}"), self.where)
-        except BadInput:
-            self.fail(f"cannot read the size {text!r} (an integer or a name such as n)", token)
-
-    def ones(self, token: Token):
-        """1 or 1_n after \\mathbf{1}: the ones vector, sized by its subscript or context."""
-        if self.token.text == "_":
-            self.advance()
-            return sp.OneMatrix(self.size(self.group_text().replace(" ", ""), token), 1)
-        return Unsized("ones")
-
-    def function_name(self) -> tuple[str, Token] | None:
-        """(name, token) when the tokens at point name a function, else None (not consumed)."""
-        token = self.token
-        if token.text in _NAMED and self.peek().text == "{":
-            closing = self.index + 2
-            parts = []
-            while self.tokens[closing].text != "}" and self.tokens[closing].kind != "end":
-                parts.append(self.tokens[closing].text)
-                closing += 1
-            word = "".join(parts)
-            if word in _SPECIAL or word in self.spellings or word.lower() in self.spellings \
-                    or (token.text != r"\mathrm"
-                        and scalar_function(word, self.namespace.functions) is not None) \
-                    or (token.text == r"\mathrm" and (word in _SPECIAL or word in self.spellings)):
-                self.index = closing + 1
-                return word, token
-            return None
-        if token.kind == "command":
-            word = token.text[1:]
-            if word in self.namespace.shapes or word in self.namespace.scalars:
-                return None
-            if word in _SPECIAL or token.text in self.spellings or word in self.spellings \
-                    or (word not in _GREEK
-                        and scalar_function(word, self.namespace.functions) is not None):
-                self.advance()
-                return word, token
-        return None
-
+    # commands
     def command(self):
         token = self.token
-        if token.text == r"\frac" or token.text == r"\dfrac" or token.text == r"\tfrac":
-            self.advance()
-            if self.token.kind == "number" and len(self.token.text) == 2:
-                digits = self.advance().text          # \frac12 is 1/2
-                numerator, denominator = sp.Integer(digits[0]), sp.Integer(digits[1])
-                return numerator / denominator
-            start = self.token
-            numerator = self.frac_part()
-            num_text = self.source(start.start)
-            start = self.token
-            denominator = self.frac_part()
-            den_text = self.source(start.start)
-            return self.with_algebra_position(
-                token, lambda: self.algebra.div(numerator, denominator, num_text, den_text))
+        if token.text in (r"\frac", r"\dfrac", r"\tfrac"):
+            if derivative_fraction(self):
+                self.features.add("derivative")
+                return read_derivative_fraction(self)
+            return self.fraction(token)
         if token.text == r"\sqrt":
+            return self.root()
+        if token.text == r"\partial":
+            self.features.add("derivative")
+            return read_partial_inline(self)
+        if token.text == r"\nabla":
+            self.features.add("derivative")
+            return read_nabla(self)
+        if token.text == r"\sum":
+            self.features.add("sum")
+            return read_sum(self)
+        if token.text in (r"\prod", r"\int"):
+            self.fail(f"{token.text} is not supported in a matrix expression; write it with "
+                      "matrix products (x^T y, \\|x\\|^2, \\operatorname{tr})")
+        if token.text[1:] in self.dialect.function_names and self.calls_generic(token.text[1:]):
             self.advance()
-            value = self.braced()
-            return self.algebra.apply(sp.sqrt, value)
-        if token.text in (r"\sum", r"\prod", r"\int", r"\partial", r"\nabla"):
-            self.fail(f"{token.text} is not supported in a matrix expression; write the sum "
-                      "with matrix products (x^T y, \\|x\\|^2, \\operatorname{tr})")
+            return self.apply_function(token.text[1:], token, generic=True)
         named = self.function_name()
         if named is not None:
             return self.apply_function(*named)
         bold_one = self.peek().text == "1" or [self.peek(k).text for k in (1, 2, 3)] == \
             ["{", "1", "}"]
-        if token.text in _FONT | _BLACKBOARD and bold_one:
+        if token.text in TYPEFACES | _BLACKBOARD and bold_one:
             self.advance()
             if self.advance().text == "{":
                 self.advance()
@@ -464,19 +452,12 @@ class LatexReader:
             self.advance()
             self.expect("}")
             return self.name("I", token)
-        if token.text in _FONT and self.peek().text == "{":
-            self.advance()
-            self.advance()
-            inner = self.advance()
-            if inner.kind not in ("letter", "command"):
-                self.fail("expected a name", inner)
-            self.expect("}")
-            base = inner.text.lstrip("\\")
-            return self.name(base, token)
-        if token.text[1:] in _GREEK:
+        if token.text in TYPEFACES or token.text in ACCENTS:
+            return self.decorated_name(token)
+        if token.text[1:] in GREEK:
             self.advance()
             return self.name(token.text[1:], token)
-        if token.text in _NAMED and self.peek().text == "{":
+        if token.text in NAMED and self.peek().text == "{":
             self.advance()
             word = self.group_text()
             self.fail(f"unknown function {token.text}{{{word}}}; known: "
@@ -484,6 +465,45 @@ class LatexReader:
                       token)
         self.fail(f"unknown command {token.text}; known functions: "
                   f"{known_functions(self.namespace.functions)}")
+
+    def fraction(self, token: Token):
+        self.advance()
+        if self.token.kind == "number" and len(self.token.text) == 2:
+            digits = self.advance().text          # \frac12 is 1/2
+            numerator, denominator = sp.Integer(digits[0]), sp.Integer(digits[1])
+            return numerator / denominator
+        start = self.token
+        numerator = self.frac_part()
+        num_text = self.source(start.start)
+        start = self.token
+        denominator = self.frac_part()
+        den_text = self.source(start.start)
+        return self.with_algebra_position(
+            token, lambda: self.algebra.div(numerator, denominator, num_text, den_text),
+            scalar_candidates(self.namespace, denominator))
+
+    def root(self):
+        r"""``\sqrt{x}`` and ``\sqrt[k]{x}`` (entrywise on a matrix)."""
+        token = self.advance()
+        if self.token.text == "[":
+            self.advance()
+            start = self.token
+            depth = 0
+            while not (self.token.text == "]" and depth == 0):
+                if self.token.kind == "end":
+                    self.fail("unclosed '[' of \\sqrt[k]", start)
+                depth += {"[": 1, "]": -1}.get(self.token.text, 0)
+                self.advance()
+            degree_text = Group.at(self.text[start.start:self.token.start].strip(), start.start)
+            self.advance()
+            degree = self.sub_reader(degree_text).read()
+            if is_matrix(degree):
+                self.fail("the degree of a root must be a number", start)
+            value = self.braced()
+            return self.with_algebra_position(
+                token, lambda: self.algebra.apply(lambda t: t ** (1 / degree), value))
+        value = self.braced()
+        return self.algebra.apply(sp.sqrt, value)
 
     def frac_part(self):
         """A \\frac argument: {…} or a single letter, digit or command."""
@@ -511,69 +531,8 @@ class LatexReader:
             return self.primary()
         return self.postfix()
 
-    def apply_function(self, word: str, token: Token):
-        prime = False
-        power = None
-        while self.token.text in ("'", "^", "_"):
-            if self.token.text == "'":
-                if prime:
-                    self.fail("only a first derivative mark is read (for Φ'' write its "
-                              "formula)")
-                self.advance()
-                prime = True
-            elif self.token.text == "^":
-                caret = self.advance()
-                power = self.group_text()
-                if power.replace(" ", "") in ("-1", "{-1}"):
-                    self.fail(f"{token.text}^{{-1}} is ambiguous (the inverse function or "
-                              f"1/{word}); write 1/{token.text}(…) or name the inverse "
-                              "function", caret)
-            else:
-                self.fail("a subscript on a function is not read")
-        if word == "log" and self.function_name_is("det"):
-            word = "logdet"
-        start = self.token
-        value = self.argument()
-        text = self.source(start.start)
-        algebra = self.algebra
-        kind = _SPECIAL.get(word)
-        if prime and word not in self.spellings and word.lower() not in self.spellings \
-                and token.text not in self.spellings:
-            self.fail(f"a derivative mark on {word} is only read for activations", token)
-
-        def build():
-            if kind in ("trace", "det", "diag", "softmax", "logsumexp", "norm"):
-                return getattr(algebra, kind)(value, ta=text)
-            if kind == "logdet":
-                return sp.log(algebra.det(value, text))
-            if kind == "sqrt":
-                return algebra.apply(sp.sqrt, value, text)
-            if kind in ("log", "exp"):
-                return algebra.apply(getattr(sp, kind), value, text)
-            name = self.spellings.get(word) or self.spellings.get(word.lower()) or \
-                self.spellings.get(token.text)
-            function = self.namespace.functions[name] if name else \
-                scalar_function(word, self.namespace.functions)
-            if prime:
-                function = prime_function(function)
-            if is_matrix(value) and not is_one_by_one(value):
-                return elementwise(function, value)
-            return algebra.apply(function, value, text)
-        result = self.with_algebra_position(token, build)
-        if power is not None:
-            exponent = self.sub_reader(power, token).read()
-            result = self.with_algebra_position(
-                token, lambda: self.algebra.power(result, exponent, word))
-        return result
-
-    def function_name_is(self, word: str) -> bool:
-        saved = self.index
-        named = self.function_name()
-        self.index = saved
-        return named is not None and named[0] == word
-
-
-def read_latex(text: str, namespace: Namespace | None = None, where: str | None = "EXPR"):
+def read_latex(text: str, namespace: Namespace | None = None, where: str | None = "EXPR",
+               dialect: Dialect | None = None):
     r"""A SymPy (matrix) expression from LaTeX.
 
     >>> ns = Namespace(shapes={"A": (3, 3), "v": (3, 1)})
@@ -581,8 +540,19 @@ def read_latex(text: str, namespace: Namespace | None = None, where: str | None 
     v.T*A*v
     >>> read_latex(r"\log\det X", Namespace(shapes={"X": ("n", "n")}))
     log(Determinant(X))
+    >>> read_latex(r"\hat{y} - y", Namespace(shapes={"y": (3, 1), r"\hat{y}": (3, 1)}))
+    \hat{y} - y
     """
-    return LatexReader(text, namespace if namespace is not None else Namespace(), where).read()
+    reader = LatexReader(text, namespace if namespace is not None else Namespace(), where,
+                         dialect)
+    value = reader.read()
+    if isinstance(value, sp.Basic) and value.has(Partial, Gradient, SampleSum):
+        mark = next(t for t in reader.tokens if t.text in (r"\partial", r"\nabla", r"\sum")
+                    or t.kind == "end")
+        reader.fail(f"{mark.text or 'a derivative'} names a quantity a claim is checked against "
+                    "(verify.parse_latex reads it); an expression to differentiate writes "
+                    "it out (x^T y, \\|x\\|^2, \\sum_i over entries)", mark)
+    return value
 
 
-__all__ = ["read_latex", "LatexReader"]
+__all__ = ["read_latex", "LatexReader", "Group", "MATRIX_FEATURES"]

@@ -33,7 +33,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .constructors import diagonal_of, hadamard, inner, madd, mm, transpose
 from .matrix_nodes import (AsScalar, Entrywise2, LogSumExp, MatNorm, Softmax,
-                           elementwise_derivative, is_column, is_matrix)
+                           elementwise_derivative, is_column, is_matrix, to_scalar)
 from .steps import NoClosedForm, Step
 
 _DUMMY_PREFIX = "arg"
@@ -100,6 +100,9 @@ def _rule_inverse(node, G):
 
 def _rule_matpow(node, G):
     base, exponent = node.base, node.exp
+    if not exponent.is_Integer and tuple(base.shape) == (1, 1):
+        # a number to any power, (xᵀx)^{1/2}: d(sᵏ) = k sᵏ⁻¹ ds
+        return [(base, lambda: mm(exponent * to_scalar(base) ** (exponent - 1), G))]
     if not (exponent.is_Integer):
         raise NoClosedForm(f"cannot differentiate the matrix power {node} (exponent {exponent} "
                            "is not an integer)")
