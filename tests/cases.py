@@ -66,16 +66,8 @@ class ActivationCase:
 
 
 @dataclass(frozen=True)
-class LossCase:
+class LossCase(ActivationCase):
     """One loss to test; attributes as :class:`ActivationCase`."""
-
-    id: str
-    entry: object
-    spec: object
-
-    @property
-    def registered(self) -> bool:
-        return isinstance(self.spec, str)
 
 
 @dataclass(frozen=True)

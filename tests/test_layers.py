@@ -14,11 +14,14 @@ three weight conventions):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import sympy as sp
 
 import derive
+from derive.activations import expand_activations
 from derive.calculus.matrix import vjp
 from derive.layers import CONVENTIONS, LAYERS, Dense
 from derive.layers.dense import Augment, DropBias, DropFirstRow
@@ -136,3 +139,72 @@ def test_unknown_convention_lists_the_known_ones():
     with pytest.raises(derive.BadInput, match="unknown convention 'diagonal'; known: rows, "
                                               "columns, augmented"):
         Dense(3, "tanh", "diagonal")
+
+
+# --- every layer kind of the registry -------------------------------------------------------------
+
+EXAMPLES = [(kind, example) for kind, cls in LAYERS.items() for example in cls.examples()]
+IDS = [f"{kind}-{getattr(example, 'convention', i)}" for i, (kind, example) in
+       enumerate(EXAMPLES)]
+
+
+def _network_with(example):
+    """A two-layer network whose second layer is ``example`` (sizes 3 → 2 → example's)."""
+    net = derive.mlp([3, 2, example.size or 2], activations=["identity", "tanh"], loss="mse")
+    layer = example.place(2, 2, example.size or 2)
+    layers = (net.layers[0], layer)
+    return replace(net, layers=layers), layer
+
+
+def _explicit_values(sym, layer, explicit):
+    """The layer's input and parameter symbols → the explicit entries its explicit() uses."""
+    values = {sym.a(1): sp.ImmutableMatrix(explicit.inputs)}
+    for name, symbol in layer.parameters(sym).items():
+        values[symbol] = sp.ImmutableMatrix(explicit.params()[name])
+    return values
+
+
+@pytest.mark.parametrize("kind, example", EXAMPLES, ids=IDS)
+def test_every_layer_kind_stages_equal_its_explicit_entries(kind, example):
+    net, layer = _network_with(example)
+    sym = derive.backprop(net, form="matrix").symbols
+    explicit = layer.explicit()
+    values = _explicit_values(sym, layer, explicit)
+    previous = None
+    for stage, want in zip(layer.stages(sym, sym.a(1)), (explicit.psi, explicit.phi)):
+        value = stage.value.xreplace(values)
+        if previous is not None:
+            value = value.xreplace({sym.value(previous, layer.index): sp.ImmutableMatrix(
+                explicit.z)})
+        got = sp.Matrix(value.doit())
+        assert (got - want).applyfunc(lambda e: sp.expand(expand_activations(e))) == \
+            sp.zeros(*want.shape), (kind, stage.kind)
+        previous = stage.kind
+
+
+@pytest.mark.parametrize("kind, example", EXAMPLES, ids=IDS)
+def test_every_layer_kind_gradients_match_central_differences(kind, example):
+    net, _ = _network_with(example)
+    d = derive.backprop(net, form="matrix", batch=True)
+    rng = np.random.default_rng(3)
+    params = net.init_params(rng)
+    params = {name: value + 0.1 * rng.normal(size=value.shape) for name, value in params.items()}
+    X, Y = rng.normal(size=(3, 4)), rng.normal(size=(net.sizes[-1], 4))
+    grads = d.evaluate(params, X, Y)
+    for name, value in params.items():
+        numeric = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            step = np.zeros_like(value)
+            step[index] = 1e-6
+            plus = d.loss_value({**params, name: value + step}, X, Y)
+            minus = d.loss_value({**params, name: value - step}, X, Y)
+            numeric[index] = (plus - minus) / 2e-6
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind, example", EXAMPLES, ids=IDS)
+def test_every_layer_kind_initialises_its_parameters(kind, example):
+    _, layer = _network_with(example)
+    params = layer.init_params(np.random.default_rng(0))
+    assert {n: p.shape for n, p in params.items()} == layer.parameter_shapes()
+    assert all(np.isfinite(p).all() for p in params.values())

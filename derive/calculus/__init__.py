@@ -14,7 +14,7 @@ Layers, each importing only the ones above it:
 ``matrix_nodes``       the nodes SymPy lacks (‖X‖, softmax, Φ', f(A, B) entrywise, vec) and
                        shape predicates
 ``constructors``       mm, madd, transpose, hadamard: expressions built in one canonical form
-``steps``              :class:`~.steps.Step` (a rule applied) and :class:`~.steps.NoClosedForm`
+``steps``              :class:`~.steps.Rewrite` (a rule applied) and :class:`~.steps.NoClosedForm`
 ``vjp_rules``          the rule table :data:`~.vjp_rules.VJP_RULES` and the reverse-mode walk
 ``entrywise``          entrywise algebra (σ' = σ(1 − σ) cancels)
 ``tidy``               the tidier: a result rewritten into textbook form

@@ -21,6 +21,8 @@ a sum of terms needs brackets: ``\sum_i (y_i - a_i)^2``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import re
 
 import sympy as sp
@@ -223,17 +225,24 @@ def read_sum(reader):
     return _entry_sum(reader, index, token)
 
 
-def _sample_sum(reader, index: str, upper):
-    previous = reader.context.get("sample")
-    reader.context["sample"] = (index, {})
+@contextmanager
+def _summing(reader, key: str, index: str):
+    """Read a sum's body with ``reader.context[key]`` = (index, names met), restored after;
+    yields the dict of names the body uses with that index."""
+    previous = reader.context.get(key)
+    reader.context[key] = (index, {})
     try:
-        body = reader.product()
-        sampled = reader.context["sample"][1]
+        yield reader.context[key][1]
     finally:
         if previous is None:
-            reader.context.pop("sample")
+            reader.context.pop(key)
         else:
-            reader.context["sample"] = previous
+            reader.context[key] = previous
+
+
+def _sample_sum(reader, index: str, upper):
+    with _summing(reader, "sample", index) as sampled:
+        body = reader.product()
     if isinstance(body, Unsized):
         reader.fail("the body of a sum over the samples cannot be I or 1 without a size")
     reader.take_as_scalar(BATCH_SIZE)
@@ -243,17 +252,9 @@ def _sample_sum(reader, index: str, upper):
 
 
 def _entry_sum(reader, index: str, token):
-    previous = reader.context.get("entry")
-    reader.context["entry"] = (index, {})
-    try:
+    with _summing(reader, "entry", index) as entries:
         start = reader.token
         body = reader.product()
-        entries = reader.context["entry"][1]
-    finally:
-        if previous is None:
-            reader.context.pop("entry")
-        else:
-            reader.context["entry"] = previous
     text = reader.source(start.start)
     if not entries:
         reader.fail(f"no vector is indexed by {index} in the sum (write its entries: "

@@ -3,7 +3,7 @@
 The Jacobian J of a vector y by x is read off its VJP, Jᵀ g for a symbolic upstream column g:
 :func:`linear_part` finds M with ``expr`` = M g, using u ⊙ (N g) = diag(u) N g,
 L gᵀ R = L Rᵀ g (gᵀR is 1×1) and tr(L g R) = R L g, each recorded as a
-:class:`~derive.calculus.steps.Step`.
+:class:`~derive.calculus.steps.Rewrite`.
 
 Glossary: g the upstream column (m×1); M the matrix read off; L, R the factors left and right
 of g in a product; u the other factor of a Hadamard product.
@@ -16,7 +16,7 @@ import sympy as sp
 from .constructors import hadamard, madd, mm, split_product, transpose
 from .matrix_nodes import (AsScalar, is_column, is_matrix, is_one_by_one, is_row, shape_of,
                            to_scalar)
-from .steps import NoClosedForm, Step
+from .steps import NoClosedForm, Rewrite
 
 
 def linear_part(expr, g, steps: list | None = None):
@@ -55,7 +55,7 @@ def _linear(expr, g, steps):
             raise NoClosedForm(f"cannot read a Jacobian off {expr}")
         inner_part = _linear(with_g[0], g, steps)
         result = mm(sp.DiagMatrix(hadamard(*others)), inner_part)
-        steps.append(Step("u ⊙ (N g) = diag(u) N g", expr, mm(result, g)))
+        steps.append(Rewrite("u ⊙ (N g) = diag(u) N g", expr, mm(result, g)))
         return result
     if isinstance(expr, sp.DiagonalOf):
         coeff, factors = split_product(expr.arg)
@@ -93,7 +93,7 @@ def _linear_product(expr, g, steps):
             n_part = _linear(transpose(factor, entrywise=True), g, steps)
             right_t = transpose(mm(*right)) if right else None
             result = mm(coeff, *left, right_t, n_part)
-            steps.append(Step("L gᵀ R = L Rᵀ g (gᵀR is 1×1)", expr, mm(result, g)))
+            steps.append(Rewrite("L gᵀ R = L Rᵀ g (gᵀR is 1×1)", expr, mm(result, g)))
             return result
         break
     raise NoClosedForm(f"cannot read a Jacobian off {expr}")
@@ -117,7 +117,7 @@ def _linear_scalar(expr, g, steps):
                 for rotated in (mm(coeff, *factors[i + 1:], *factors[:i + 1]),
                                 mm(coeff, *factors[i:], *factors[:i])):
                     if is_one_by_one(rotated):
-                        steps.append(Step("tr(AB) = tr(BA)", expr, rotated))
+                        steps.append(Rewrite("tr(AB) = tr(BA)", expr, rotated))
                         return _linear(rotated, g, steps)
         raise NoClosedForm(f"cannot read a Jacobian off {expr}")
     raise NoClosedForm(f"cannot read a Jacobian off {type(expr).__name__}: {expr}")

@@ -42,7 +42,7 @@ from .matrix_nodes import elementwise, is_column, is_matrix, is_row, is_vector, 
 from .matrix_printing import dims_of, identifier, latex_matrix, numpy_matrix_code
 from .namespace import Namespace, shape_text
 from .result import JacobianResult, check_layout
-from .steps import Step
+from .steps import Rewrite
 from .sympy_output import to_sympy_syntax
 from .tidy import tidy
 from .vec import vec_jacobian
@@ -200,7 +200,7 @@ def matrix_jacobian(expr, wrt, layout: str = "numerator", shapes=None, scalars=(
     expr, namespace = _prepare(expr, shapes, scalars, functions)
     variable = _resolve_variable(wrt, expr, namespace)
     sym = _symmetric_set(symmetric, namespace)
-    steps: list[Step] = []
+    steps: list[Rewrite] = []
     notes = list(namespace.notes)
     out_rows, out_cols = shape_of(expr)
     var_shape = shape_of(variable)
@@ -298,7 +298,7 @@ def vjp(expr, wrt, upstream, symmetric=()):
 
     Returns
     -------
-    (sympy.MatrixExpr, list of Step)
+    (sympy.MatrixExpr, list of Rewrite)
         ∇_wrt C, p×q, in textbook form; and the rules and identities applied, each
         ``(rule, before, after)``.
 
@@ -316,11 +316,11 @@ def vjp(expr, wrt, upstream, symmetric=()):
         raise BadInput(f"the upstream gradient is {shape_text(shape_of(upstream))} but the "
                        f"expression is {shape_text(shape_of(expr))}")
     sym = frozenset(symmetric or ())
-    steps: list[Step] = []
+    steps: list[Rewrite] = []
     result = backpropagate(expr, upstream, wrt, steps)
     if result is None:
         return (sp.ZeroMatrix(*wrt.shape) if is_matrix(wrt) else sp.S.Zero), steps
     return tidy(result, sym, steps), steps
 
 
-__all__ = ["matrix_jacobian", "vjp", "MatrixJacobianResult", "Step"]
+__all__ = ["matrix_jacobian", "vjp", "MatrixJacobianResult", "Rewrite"]

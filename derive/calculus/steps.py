@@ -1,7 +1,7 @@
 """What the calculus reports besides its result: the steps it applied, or that it found no form.
 
 Every rule and identity applied (a chain-rule step of :mod:`.vjp_rules`, a rewriting of
-:mod:`.tidy`, a vec rule of :mod:`.vec`) is recorded as a :class:`Step` ``(rule, before,
+:mod:`.tidy`, a vec rule of :mod:`.vec`) is recorded as a :class:`Rewrite` ``(rule, before,
 after)``.  For a chain-rule step ``before`` is the sub-expression differentiated through and
 ``after`` the cotangent it hands to its argument; for an identity the two sides are equal
 expressions.
@@ -16,7 +16,7 @@ import sympy as sp
 from ..errors import BadInput
 
 
-class Step(NamedTuple):
+class Rewrite(NamedTuple):
     """One rule or identity applied: ``(rule, before, after)``."""
 
     rule: str
@@ -28,4 +28,4 @@ class NoClosedForm(BadInput):
     """The derivative exists but the engine cannot write it as a matrix expression."""
 
 
-__all__ = ["Step", "NoClosedForm"]
+__all__ = ["Rewrite", "NoClosedForm"]

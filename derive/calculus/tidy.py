@@ -8,7 +8,7 @@ vᵀ(1/v) = k and 1ᵀ softmax(z) = 1, writes diag(v) u as v ⊙ u, and simplifi
 It knows nothing of the rules that produced its input: the walk of :mod:`.vjp_rules` and the vec
 rules of :mod:`.vec` hand it their raw results.
 
-Every rewriting applied is recorded as a :class:`~derive.calculus.steps.Step` whose two sides
+Every rewriting applied is recorded as a :class:`~derive.calculus.steps.Rewrite` whose two sides
 are equal expressions.
 
 Glossary: ``c`` a scalar coefficient; an *entrywise node* is Φ(Z), A ⊙ B or A^∘k.
@@ -27,7 +27,7 @@ from .constructors import (ENTRY, as_entrywise, diagonal_of, hadamard, madd, mer
 from .entrywise import simplify_entrywise
 from .matrix_nodes import (Softmax, elementwise, hadamard_of, is_column, is_matrix, is_one_by_one,
                            is_row, to_scalar)
-from .steps import Step
+from .steps import Rewrite
 
 
 def tidy(expr, symmetric=frozenset(), steps: list | None = None, hadamard_form: bool = True):
@@ -79,7 +79,7 @@ class _Tidier:
                                                  and arg not in self.symmetric):
             rule = ("A = Aᵀ (symmetric)" if arg in self.symmetric
                     else "(AB)ᵀ = BᵀAᵀ, (A + B)ᵀ = Aᵀ + Bᵀ, (Aᵀ)ᵀ = A")
-            self.steps.append(Step(rule, sp.Transpose(arg), result))
+            self.steps.append(Rewrite(rule, sp.Transpose(arg), result))
         return result
 
     def visit_Inverse(self, expr):
@@ -88,7 +88,7 @@ class _Tidier:
     def visit_Determinant(self, expr):
         arg = self.visit(expr.arg)
         if isinstance(arg, sp.Transpose):
-            self.steps.append(Step("det Aᵀ = det A", sp.Determinant(arg), sp.Determinant(arg.arg)))
+            self.steps.append(Rewrite("det Aᵀ = det A", sp.Determinant(arg), sp.Determinant(arg.arg)))
             arg = arg.arg
         return sp.Determinant(arg)
 
@@ -138,7 +138,7 @@ class _Tidier:
                     new = mm(coeff, *extra, a.shape[0], *left, *right,
                              *([] if left or right else [sp.OneMatrix(1, 1)]))
                     rule = "aᵀ b = 1ᵀ (a ⊙ b), 1ᵀ1 = k (k entries)"
-                self.steps.append(Step(rule, product, new))
+                self.steps.append(Rewrite(rule, product, new))
                 return new
         return product
 
@@ -160,7 +160,7 @@ class _Tidier:
                 new = mm(coeff, *outside)            # the 1×1 sum is the number 1
             else:
                 new = mm(coeff, *factors[:i], ones, *factors[i + 2:])
-            self.steps.append(Step("1ᵀ softmax(Z) = 1ᵀ (each column sums to 1)", product, new))
+            self.steps.append(Rewrite("1ᵀ softmax(Z) = 1ᵀ (each column sums to 1)", product, new))
             return new
         return product
 
@@ -172,7 +172,7 @@ class _Tidier:
             tail = mm(*factors[i:])
             if is_one_by_one(tail) and is_row(factors[i]):
                 new = mm(coeff, to_scalar(tail), *factors[:i])
-                self.steps.append(Step("a 1×1 product is a scalar: M (aᵀ b) = (aᵀ b) M",
+                self.steps.append(Rewrite("a 1×1 product is a scalar: M (aᵀ b) = (aᵀ b) M",
                                        product, new))
                 return new
         return product
@@ -184,14 +184,14 @@ class _Tidier:
                 rest = mm(*factors[i + 1:])
                 if is_column(rest):
                     new = mm(coeff, *factors[:i], hadamard(factor.args[0], rest))
-                    self.steps.append(Step("diag(v) u = v ⊙ u", product, new))
+                    self.steps.append(Rewrite("diag(v) u = v ⊙ u", product, new))
                     return new
             if isinstance(factor, sp.DiagMatrix) and is_column(factor.args[0]) and i > 0:
                 before = mm(*factors[:i])
                 if is_row(before):
                     new = mm(coeff, transpose(hadamard(factor.args[0], transpose(before))),
                              *factors[i + 1:])
-                    self.steps.append(Step("uᵀ diag(v) = (v ⊙ u)ᵀ", product, new))
+                    self.steps.append(Rewrite("uᵀ diag(v) = (v ⊙ u)ᵀ", product, new))
                     return new
         return product
 
@@ -202,7 +202,7 @@ class _Tidier:
             return summed
         like = add_entrywise_terms(list(summed.args))
         if like != summed:
-            self.steps.append(Step("like terms: c Φ(Z) + d Ψ(Z) = (c Φ + d Ψ)(Z)", summed, like))
+            self.steps.append(Rewrite("like terms: c Φ(Z) + d Ψ(Z) = (c Φ + d Ψ)(Z)", summed, like))
             if not isinstance(like, sp.MatAdd):
                 return like
             summed = like
@@ -210,18 +210,18 @@ class _Tidier:
         if sum(isinstance(split_product(t)[1][-1], sp.HadamardProduct) for t in summed.args) >= 2:
             by_hadamard = collect_hadamard_factors(list(summed.args))
         if by_hadamard != summed:
-            self.steps.append(Step("common entrywise factor: A ⊙ C + B ⊙ C = (A + B) ⊙ C",
+            self.steps.append(Rewrite("common entrywise factor: A ⊙ C + B ⊙ C = (A + B) ⊙ C",
                                    summed, by_hadamard))
             if not isinstance(by_hadamard, sp.MatAdd):
                 return self.entrywise(by_hadamard)
             summed = by_hadamard
         collected = collect_factors(list(summed.args))
         if collected != summed:
-            self.steps.append(Step("collect common factors: A C + B C = (A + B) C", summed,
+            self.steps.append(Rewrite("collect common factors: A C + B C = (A + B) C", summed,
                                    collected))
         factored = pull_common_coefficient(collected)
         if factored != collected:
-            self.steps.append(Step("common factor: c A + c B = c (A + B)", collected, factored))
+            self.steps.append(Rewrite("common factor: c A + c B = c (A + B)", collected, factored))
         return self.entrywise(factored)
 
     def visit_HadamardProduct(self, expr):
@@ -238,14 +238,14 @@ class _Tidier:
         result = _canonical_orientation(expr, self.symmetric)
         if result == expr:
             return expr
-        self.steps.append(Step("Φ(Zᵀ) = Φ(Z)ᵀ, Aᵀ ⊙ Bᵀ = (A ⊙ B)ᵀ (entrywise operations commute "
+        self.steps.append(Rewrite("Φ(Zᵀ) = Φ(Z)ᵀ, Aᵀ ⊙ Bᵀ = (A ⊙ B)ᵀ (entrywise operations commute "
                                "with ᵀ)", expr, result))
         return result
 
     def entrywise(self, expr):
         simpler = simplify_entrywise(expr)
         if simpler != expr:
-            self.steps.append(Step("entrywise algebra (Φ' written out, terms cancelled)", expr,
+            self.steps.append(Rewrite("entrywise algebra (Φ' written out, terms cancelled)", expr,
                                    simpler))
         return simpler
 

@@ -30,7 +30,7 @@ from sympy.matrices.expressions.kronecker import KroneckerProduct
 from .matrix_nodes import (CommutationMatrix, Softmax, Vec, elementwise_derivative, is_column,
                            is_matrix, is_row, shape_of)
 from .constructors import hadamard, madd, mm, transpose
-from .steps import NoClosedForm, Step
+from .steps import NoClosedForm, Rewrite
 from .tidy import tidy
 from .vjp_rules import backpropagate
 
@@ -79,7 +79,7 @@ class _Forward:
                 name, method = rule
                 result = method(self, node)
                 if result is not None:
-                    self.steps.append(Step(name, node, result))
+                    self.steps.append(Rewrite(name, node, result))
                 return result
         known = ", ".join(sorted(k.__name__ for k in _RULES))
         raise NoClosedForm(f"no vec rule for {type(node).__name__} ({node}); known: {known}")
@@ -190,7 +190,7 @@ def vec_jacobian(expr, wrt, steps: list | None = None):
     wrt : sympy.MatrixSymbol or sympy.Symbol
         X, p×q.
     steps : list, optional
-        Receives a :class:`~derive.calculus.steps.Step` per rule applied.
+        Receives a :class:`~derive.calculus.steps.Rewrite` per rule applied.
 
     Returns
     -------

@@ -18,7 +18,7 @@ result into textbook form is :func:`~derive.calculus.tidy.tidy`'s job, not the w
 
 A rule takes ``(node, G)`` and returns ``[(child, thunk)]``, the thunk giving the child's
 cotangent; it is evaluated only for children that depend on the variable.  Every rule applied is
-recorded as a :class:`~derive.calculus.steps.Step` ``(identity, node, cotangent)``.
+recorded as a :class:`~derive.calculus.steps.Rewrite` ``(identity, node, cotangent)``.
 
 Glossary: ``G`` the cotangent of the node (``g`` when scalar); ``L``, ``R`` the factors left and
 right of a factor in a product; ``c`` a scalar coefficient.
@@ -34,7 +34,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from .constructors import diagonal_of, hadamard, inner, madd, mm, transpose
 from .matrix_nodes import (AsScalar, Entrywise2, LogSumExp, MatNorm, Softmax,
                            elementwise_derivative, is_column, is_matrix, to_scalar)
-from .steps import NoClosedForm, Step
+from .steps import NoClosedForm, Rewrite
 
 _DUMMY_PREFIX = "arg"
 
@@ -266,7 +266,7 @@ def backpropagate(expr, G, wrt, steps: list | None = None):
     wrt : sympy.MatrixSymbol or sympy.Symbol
         The variable (p×q).
     steps : list, optional
-        Receives a :class:`Step` per rule applied.
+        Receives a :class:`Rewrite` per rule applied.
 
     Returns
     -------
@@ -293,7 +293,7 @@ def _walk(node, G, wrt, steps, out):
     for child, cotangent in rule(node, G):
         if child == wrt or child.has(wrt):
             value = cotangent()
-            steps.append(Step(name, node, value))
+            steps.append(Rewrite(name, node, value))
             _walk(child, value, wrt, steps, out)
 
 

@@ -109,7 +109,7 @@ def forward_source(plan: Plan, add) -> None:
     add('    """forward() of an X that _checked() has passed."""')
     body, cache = [], []
     for layer in range(1, plan.depth + 1):
-        for kind, symbol in (("z", sym.z(layer)), ("a", sym.a(layer))):
+        for kind, symbol in stage_values(d, layer):
             value = d.definitions[symbol]
             text = code(plan, value)
             name = plan.names[symbol]
@@ -264,7 +264,7 @@ def gradients_source(plan: Plan, add) -> None:
     _unpack(plan, plan.params(), add, used)
     add("    _, cache = _forward(params, X)")
     for layer in range(1, plan.depth + 1):
-        for kind, symbol in (("z", sym.z(layer)), ("a", sym.a(layer))):
+        for kind, symbol in stage_values(plan.derivation, layer):
             name = plan.names[symbol]
             if _mentions(used, name):
                 number = plan.numbers[(kind, layer, None)]
@@ -324,6 +324,13 @@ def scaled_signal(plan: Plan, layer):
                 f"({sp.sstr(coefficient)}) {plain_name(plan.profile, 'D', layer)}, in eqs. "
                 f"{numbers}")
     return ScaledSignal(coefficient, signal, symbol, text)
+
+
+def stage_values(d, layer) -> list:
+    """(kind, symbol) of each value of layer ``layer``'s forward map, in order (dense: z, a)."""
+    sym = d.symbols
+    return [(stage.kind, sym.value(stage.kind, layer))
+            for stage in d.network.layer(layer).stages(sym, sym.a(layer - 1))]
 
 
 def _last_step(d, kind, layer):

@@ -33,24 +33,7 @@ m×n.  Denominator layout: the transpose of each, and the chain product flips or
 4-tensor (a vector node by a matrix, or a matrix node by anything) is written over vec(·), the
 entries stacked column by column, and the step says so (``dh/dvec(W)``).
 
-TOML
-----
-::
-
-    [graph]
-    output = "J"
-    inputs = ["x"]
-    parameters = ["W", "b", "v"]
-
-    [graph.nodes]            # any order; each a SymPy expression of inputs, parameters, nodes
-    h = "tanh(W*x + b)"
-    J = "v.T*h"
-
-    [graph.shapes]           # optional; scalars by default
-    W = [3, 2]
-    x = 2
-    b = 3
-    v = 3
+The TOML form of a graph is described in :mod:`derive.graphs.spec`.
 
 Errors (a cycle, an undefined name, a missing output, a shape mismatch, malformed TOML, a
 missing file) are :class:`~derive.errors.BadInput` naming the file, line and key.

@@ -100,6 +100,18 @@ class Layer:
     def describe(self) -> str:
         return self.kind
 
+    def explicit(self):
+        """The layer entry by entry at integer sizes (fresh symbols per entry), for the
+        presentations that show entries and for the tests' independent check of
+        :meth:`stages`."""
+        raise NotImplementedError
+
+    @classmethod
+    def examples(cls) -> list["Layer"]:
+        """Unplaced instances covering every variant of this kind, for the tests that every
+        layer kind gets (forward map, vector-Jacobian products, initialisation)."""
+        raise NotImplementedError
+
 
 def concrete_shape(shape) -> tuple[int, int]:
     """``shape`` as ints, or a ValueError naming the symbol that is not an integer."""

@@ -37,6 +37,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from ..activations import ACTIVATIONS
 from ..calculus.concrete import TermIndex
 from ..calculus.constructors import madd, mm, transpose
 from ..calculus.matrix_nodes import ExplicitWhenConcrete, Softmax, elementwise
@@ -252,6 +253,10 @@ class Dense(Layer):
     def explicit(self) -> "ExplicitDense":
         """This layer entry by entry at integer sizes (the Ensimag per-neuron form)."""
         return ExplicitDense.build(self)
+
+    @classmethod
+    def examples(cls) -> list["Dense"]:
+        return [cls(2, ACTIVATIONS.get("tanh"), convention) for convention in CONVENTIONS]
 
 
 def activate(activation, z) -> sp.MatrixExpr:
