@@ -13,9 +13,9 @@ Object kinds (the keys of :attr:`Profile.latex` and :attr:`Profile.code`):
 ``z``          pre-activation; ``Z`` the batch
 ``W``          weight matrix in the network's convention; ``Wbar`` W̃ without its bias column
 ``b``          bias vector
-``B``          backprop signal ∇_{z^l} C (a column, seed 003's B^j, cs229's δ^{[l]}); ``D``
+``B``          backprop signal ∇_{z^l} C (a column, the Ensimag B^j, CS229's δ^{[l]}); ``D``
                the batch of signals (n_l × N)
-``P``          ∂C/∂a^{l-1} in numerator layout (seed 003's row P^j)
+``P``          ∂C/∂a^{l-1} in numerator layout (the Ensimag row P^j)
 ``x``, ``y``   input and target (``X``, ``Y`` batches)
 ``C``, ``E``   the per-sample loss and the batch cost
 ``phi``        the activation function's name (Φ, g, h_{(l)}, f)

@@ -426,7 +426,7 @@ def test_steps_are_in_the_requested_layout(layout):
     transpose = layout == "denominator"
     assert first["P"].rhs.shape == ((1, 3) if not transpose else (3, 1))      # P^2 = ∂C/∂a^1
     assert first["df/da"].rhs.shape == ((3, 2) if not transpose else (2, 3))  # ∂f^1/∂a^0
-    assert first["df/dw"].rhs.shape == ((3, 2) if not transpose else (2, 3))  # seed 003: n_j × n_{j-1}
+    assert first["df/dw"].rhs.shape == ((3, 2) if not transpose else (2, 3))  # Ensimag: n_j × n_{j-1}
     assert first["df/db"].rhs.shape == (3, 3)
     assert d.derivative("W1").shape == ((2, 3) if not transpose else (3, 2))  # SPEC §3.1
 
@@ -503,12 +503,12 @@ def test_denominator_forms_agree_with_the_values_they_label(conv):
                     sp.zeros(*step.rhs.shape)
 
 
-def test_seed_003_per_neuron_jacobian_has_one_nonzero_row():
+def test_ensimag_per_neuron_jacobian_has_one_nonzero_row():
     d = derive.backprop(derive.mlp([2, 3, 1], convention="columns"))
     for step in d.steps:
         if step.lhs.kind == "df/dw" and step.lhs.layer == 1:
             nonzero = [i for i in range(step.rhs.rows) if any(e != 0 for e in step.rhs.row(i))]
-            assert nonzero == [step.lhs.index - 1]       # "line k" of seed 003
+            assert nonzero == [step.lhs.index - 1]       # "line k" of Ensimag
 
 
 def test_every_step_cites_a_known_rule_and_forward_steps_use_fresh_symbols():

@@ -24,7 +24,7 @@ def matrix(prefix, rows, cols):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_seed_001_elementwise_square_is_diagonal(layout):
+def test_cmu_elementwise_square_is_diagonal(layout):
     x = column("x", 3)
     result = derive.jacobian(x.applyfunc(lambda t: t ** 2), x, layout=layout)
     assert result.expr == sp.diag(*(2 * x))                 # symmetric: same in both layouts
@@ -32,7 +32,7 @@ def test_seed_001_elementwise_square_is_diagonal(layout):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_seed_000_multilinear_map(layout):
+def test_durham_multilinear_map(layout):
     x, b, W = column("x", 2), column("b", 3), matrix("W", 3, 2)
     y = W * x + b
     by_x = derive.jacobian(y, x, layout=layout).expr

@@ -38,7 +38,7 @@ def sizes(*names):
 
 # --- exact forms ------------------------------------------------------------------------------
 
-def test_seed_003_columns_convention_b_form():
+def test_ensimag_columns_convention_b_form():
     d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="tanh",
                                           loss="mse", convention="columns"))
     sym = d.symbols
@@ -99,7 +99,7 @@ def test_no_simplification_is_claimed_where_there_is_none(act, loss):
     assert d.simplification is None
 
 
-def test_numerator_layout_states_row_signals_as_seed_003():
+def test_numerator_layout_states_row_signals_as_ensimag():
     d = derive_matrix(mlp(["n_0", "n_1", "n_2"], activation="sigmoid",
                                           loss="bce", convention="columns"), layout="numerator")
     sym = d.symbols

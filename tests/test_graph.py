@@ -43,7 +43,7 @@ def same(a, b) -> bool:
     return sp.simplify(difference) == 0
 
 
-# --- seed 001, "Multivariable Chain Rule": closed forms from the slides -------------------------
+# --- CMU 10-315, "Multivariable Chain Rule": closed forms from the slides -------------------------
 
 SEED_SCALAR_CASES = [
     # (id, nodes, output, expected dy/dx)
@@ -76,7 +76,7 @@ def test_seed_exercise_example_file_matches_the_slide():
     assert sp.simplify(d.gradient("x", explicit=True) - expected) == 0
 
 
-# --- seed 001, "Network Optimization: Forward then Backwards": z2 = w2^5 z1^7 -------------------
+# --- CMU 10-315, "Network Optimization: Forward then Backwards": z2 = w2^5 z1^7 -------------------
 
 CHAIN = {"z1": "w1*x", "z2": "w2**5 * z1**7", "z3": "w3*z2", "J": "z3"}
 
@@ -100,7 +100,7 @@ def test_seed_local_jacobians_of_z2(layout):
     assert d.gradient("w2") == dJ_dz2 * dz2_dw2
 
 
-# --- seed 001, the four-node graph with arbitrary f's --------------------------------------------
+# --- CMU 10-315, the four-node graph with arbitrary f's --------------------------------------------
 
 FOUR_NODE_CASES = [
     # (id, nodes as text, the same f's composed by hand)
@@ -130,7 +130,7 @@ def test_four_node_graph_equals_direct_differentiation(case_id, nodes, composed,
     J = composed()
     for name, symbol in (("wA", wA), ("wB", wB), ("wC", wC), ("wD", wD), ("wE", wE), ("x", x)):
         assert same(d.gradient(name, explicit=True), sp.diff(J, symbol)), name
-    # ∂J/∂z1 = ∂J/∂z2 ∂z2/∂z1 + ∂J/∂z3 ∂z3/∂z1 (seed 001), rule "accumulate"
+    # ∂J/∂z1 = ∂J/∂z2 ∂z2/∂z1 + ∂J/∂z3 ∂z3/∂z1 (CMU 10-315), rule "accumulate"
     (step,) = [s for s in d.steps if s.rule != "diff" and (s.lhs.of, s.lhs.wrt) == ("J", "z1")]
     assert step.rule == "accumulate"
     dJ_dz2, dJ_dz3, dz2_dz1, dz3_dz1 = sp.symbols("dJ_dz2 dJ_dz3 dz2_dz1 dz3_dz1", real=True)

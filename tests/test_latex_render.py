@@ -262,7 +262,7 @@ def test_the_tex_reader_finds_what_would_stop_pdflatex(bad, problem):
 
 # --- pinned lines, hand-checked against the seeds ---------------------------------------------
 
-def test_cs229_rows_one_sample_seed_004():
+def test_cs229_rows_one_sample_cs229():
     d = matrix("rows", "numerator")
     got = lines(render_latex(d, "cs229"))
     assert got[1] == r"z^{[1]} &= W^{[1]} x + b^{[1]} \tag{1}\\"
@@ -283,7 +283,7 @@ def test_cs229_rows_one_sample_seed_004():
     assert got[16] == r"\nabla_{W^{[1]}} \mathcal{L} &= \delta^{[1]} x^{T} \tag{16}\\"
 
 
-def test_cs229_batch_seed_004_and_the_activation_is_named_once():
+def test_cs229_batch_cs229_and_the_activation_is_named_once():
     d = matrix("rows", "numerator", batch=True, activations=("relu", "softmax"),
                loss="cross_entropy")
     tex = render_latex(d, "cs229")
@@ -305,7 +305,7 @@ def test_cs229_batch_seed_004_and_the_activation_is_named_once():
     assert r"\textbf{Checked:} central differences along 2 random directions" in tex
 
 
-def test_ensimag_columns_seed_003_b_and_p_signals():
+def test_ensimag_columns_ensimag_b_and_p_signals():
     d = matrix("columns", "numerator", activations=("tanh", "tanh"), loss="mse")
     got = lines(render_latex(d, "ensimag"))
     assert got[1] == r"\zeta^{1} &= [\Omega^{1}]^{T} \alpha^{0} + \beta^{1} \tag{1}\\"
@@ -333,7 +333,7 @@ def test_ensimag_denominator_layout_writes_gradients_and_names_p_transposed():
                        r"\mathcal{B}^{2} \tag{10}\\")
 
 
-def test_mines_augmented_batch_seed_002_from_its_spec_file():
+def test_mines_augmented_batch_mines_from_its_spec_file():
     net = derive.load_spec(os.path.join(EXAMPLES, "mines_augmented_batch.toml"))
     d = derive.backprop(net, batch=True)
     tex = render_latex(d)                                  # the spec's own profile: mines
@@ -341,7 +341,7 @@ def test_mines_augmented_batch_seed_002_from_its_spec_file():
     assert got[1] == (r"S^{(1)} &= \tilde{W}^{(1)} \begin{bmatrix} \mathbf{1}^{T} \\ X "
                       r"\end{bmatrix} \tag{1}\\")
     assert got[2] == r"V^{(1)} &= h\left(S^{(1)}\right) \tag{2}\\"
-    # W^{(2)} is the weights without their bias column (seed 002)
+    # W^{(2)} is the weights without their bias column (Mines)
     assert got[10] == r"\nabla_{V^{(1)}} \delta &= W^{(2)T} \mathbf{E}^{(2)} \tag{10}\\"
     assert got[11] == (r"\mathbf{E}^{(1)} &= h'\left(S^{(1)}\right) \odot \left(W^{(2)T} "
                        r"\mathbf{E}^{(2)}\right) \tag{11}\\")
@@ -445,7 +445,7 @@ def test_concrete_wide_matrices_and_two_digit_indices():
     assert tex_problems(tex) == []
 
 
-def test_graph_seed_001():
+def test_graph_cmu():
     tex = render_latex(graph("graph_cmu"))
     got = lines(tex)
     assert got[1] == r"z_{1} &= \sin{\left(w_{A} x \right)} \tag{1}\\"

@@ -29,7 +29,7 @@ Layouts (SPEC §3.1)
 -------------------
 Numerator layout: ∂J/∂v is 1×n for v ∈ R^n, q×p for V ∈ R^{p×q}; a local Jacobian ∂c/∂p is
 m×n.  Denominator layout: the transpose of each, and the chain product flips order
-(∂J/∂p = Σ_c ∂c/∂p · ∂J/∂c), as seed 001's table shows.  A Jacobian that would be a 3- or
+(∂J/∂p = Σ_c ∂c/∂p · ∂J/∂c), as the CMU 10-315 layout table shows.  A Jacobian that would be a 3- or
 4-tensor (a vector node by a matrix, or a matrix node by anything) is written over vec(·), the
 entries stacked column by column, and the step says so (``dh/dvec(W)``).
 
