@@ -22,7 +22,12 @@ import sympy as sp
 
 import derive
 from derive.activations import expand_activations
+from derive.calculus.latex_input import read_latex
 from derive.calculus.matrix import vjp
+from derive.calculus.namespace import Namespace
+from derive.codegen import load_source
+from derive.jacobians import activation_functions
+from derive.render import render
 from derive.layers import CONVENTIONS, LAYERS, Dense
 from derive.layers.dense import Augment, DropBias, DropFirstRow
 
@@ -208,3 +213,49 @@ def test_every_layer_kind_initialises_its_parameters(kind, example):
     params = layer.init_params(np.random.default_rng(0))
     assert {n: p.shape for n, p in params.items()} == layer.parameter_shapes()
     assert all(np.isfinite(p).all() for p in params.values())
+
+
+@pytest.mark.parametrize("kind, example", EXAMPLES, ids=IDS)
+def test_every_layer_kind_generates_code_that_passes_its_check(kind, example):
+    net, _ = _network_with(example)
+    module = derive.generate_numpy(net, name="layer_" + kind)
+    assert module.check.startswith("central differences")
+    loaded = load_source(module.source, "layer_" + kind)
+    rng = np.random.default_rng(0)
+    params = loaded.init_params(rng)
+    X, Y = rng.normal(size=(3, 5)), rng.normal(size=(net.sizes[-1], 5))
+    want = derive.backprop(net, form="matrix", batch=True).evaluate(params, X, Y)
+    for name, value in loaded.gradients(params, X, Y).items():
+        np.testing.assert_allclose(value, want[name], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, example", EXAMPLES, ids=IDS)
+def test_every_layer_kind_reads_back_from_its_latex(kind, example):
+    """The LaTeX of the layer's forward stages, read back by the LaTeX reader with the
+    profile's symbols declared, is the stage's own matrix expression."""
+    net, layer = _network_with(example)
+    d = derive.backprop(net, form="matrix")
+    # Φ spelled as the registry's name, so that the reader knows the function.
+    profile = derive.get_profile("cs229", {"phi": layer.activation.latex})
+    tex = render(d, "latex", notation=profile)
+    written = [line for line in tex.splitlines() if r"\tag{" in line and "&=" in line]
+    names, shapes = {}, {}
+    for symbol, (kind_, position) in d.symbols.table.items():
+        name = read_latex(profile.symbol(kind_, position), Namespace()).name
+        names[name], shapes[name] = symbol, symbol.shape
+    functions = activation_functions()
+    checked, unread = 0, 0
+    for step, line in zip(d.steps, written):
+        if step.lhs.kind not in ("z", "a") or step.lhs.layer != layer.index:
+            continue
+        rhs = line.split("&=", 1)[1].rsplit(r"\tag{", 1)[0].strip()
+        if r"\begin{bmatrix}" in rhs:        # the reader does not read block matrices ([1; a])
+            unread += 1
+            continue
+        read = read_latex(rhs, Namespace(shapes=shapes, functions=functions))
+        read = read.xreplace({s: names[s.name] for s in read.atoms(sp.MatrixSymbol)})
+        assert sp.Matrix(read.doit().as_explicit()) == sp.Matrix(
+            step.rhs.doit().as_explicit()) or (read - step.rhs).doit() == sp.ZeroMatrix(
+                *step.rhs.shape), (line, step.rhs)
+        checked += 1
+    assert checked + unread == len(layer.stages(d.symbols, d.symbols.a(1))) and checked >= 1
