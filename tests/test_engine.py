@@ -47,6 +47,8 @@ def test_ensimag_columns_convention_b_form():
     assert d.gradient("W1") == a0 * B1.T                     # ∇_{W^j} E = α^{j-1} [B^j]ᵀ
     assert d.gradient("b1") == B1                            # ∇_{b^j} E = B^j
     assert latex_matrix(d.signal(2)) == r"\tanh'\left(z_{2}\right) \odot \left(a_{2} - y\right)"
+    assert d.gradient("W2") == sym.a(1) * B2.T and W2.shape == (sp.Symbol("n_1"),
+                                                                sp.Symbol("n_2"))
 
 
 def test_rows_convention_cs229_form():
