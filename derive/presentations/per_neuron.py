@@ -460,7 +460,7 @@ def _check_against_engine(d: PerNeuronDerivation) -> Check:
 def explicit_entries(expr, mapping: dict) -> list:
     """The entries of a matrix expression, its MatrixSymbols replaced by the explicit matrices
     of ``mapping``, in row-major order, with every activation derivative node written out."""
-    return [_written_out(e) for e in _explicit(expr, mapping)]
+    return list(_explicit(expr, mapping))
 
 
 def _explicit(expr, mapping: dict):
@@ -496,18 +496,17 @@ def _explicit(expr, mapping: dict):
             value = value.multiply_elementwise(factor)
         return value
     if isinstance(expr, ElementwiseApplyFunction):
-        (variable,), body = expr.function.variables, expr.function.expr
+        (variable,), body = expr.function.variables, _written_out(expr.function.expr)
         return _explicit(expr.expr, mapping).applyfunc(lambda e: body.xreplace({variable: e}))
     if isinstance(expr, sp.OneMatrix):
         return sp.ones(*expr.shape)
     return sp.ImmutableMatrix(expr.xreplace(mapping).doit())
 
 
-def _written_out(entry):
-    entry = entry.replace(lambda e: isinstance(e, AsScalar) and isinstance(e.args[0],
-                                                                          sp.MatrixBase),
-                          lambda e: e.args[0][0, 0])
-    return entry.replace(lambda e: isinstance(e, ActivationPrime), lambda e: e.explicit())
+def _written_out(body):
+    """An entrywise function's body with Φ' written out (σ'(t) → σ(t)(1 − σ(t)))."""
+    primes = body.atoms(ActivationPrime)
+    return body.xreplace({p: p.explicit() for p in primes}) if primes else body
 
 
 def _same_entry(a, b, written_out: dict) -> Check | None:
