@@ -13,6 +13,11 @@ code is differenced on, :mod:`verify.steps` one entry's step and comparison,
 :mod:`verify.kinks` kinks inside the step and re-draws, :mod:`verify.directional` random
 directions and the bisection, :mod:`verify.report` the result and its text and JSON.
 
+Claims typed in LaTeX: :mod:`verify.latex` reads them (``parse_latex``), :mod:`verify.claims`
+decides them against the engine (``check_claim``), :mod:`verify.claim_points` evaluates at
+exact rational points, :mod:`verify.claim_diagnosis` names the mistake and
+:mod:`verify.verdict` holds the result (``Verdict``, ``Diagnosis``).
+
 >>> import numpy as np, verify
 >>> report = verify.check_gradients((lambda p, X, Y: float(np.sum(p["W"] ** 2)),
 ...                                  lambda p, X, Y: {"W": 2 * p["W"]}),
@@ -23,10 +28,13 @@ True
 
 from derive.targets import draw_targets
 
+from .claims import check_claim
 from .latex import ParsedLatex, parse_latex
 from .modules import Unusable, load_module
 from .numeric import check_gradients
 from .report import Failure, GradientReport, TensorRow
+from .verdict import Diagnosis, Verdict
 
 __all__ = ["check_gradients", "load_module", "draw_targets", "Unusable", "GradientReport",
-           "TensorRow", "Failure", "parse_latex", "ParsedLatex"]
+           "TensorRow", "Failure", "parse_latex", "ParsedLatex", "check_claim", "Verdict",
+           "Diagnosis"]

@@ -1,7 +1,9 @@
-"""``python -m verify``: check gradient code against finite differences (``code``).
+"""``python -m verify``: check gradient code against finite differences (``code``), a
+hand-derived gradient of a network (``gradient``) or a claimed derivative of an expression
+(``expr``), typed in LaTeX.
 
-Commands not yet installed (``gradient``, ``expr``, ``derivation``: claimed gradients,
-identities and whole derivations, SPEC §5) are left out of the table until their modules exist.
+A command whose module is not installed yet (``derivation``: whole derivations, SPEC §5) is
+left out of the table until its module exists.
 """
 
 import sys
