@@ -15,6 +15,7 @@ import re
 import sys
 import tempfile
 
+from ..calculus.namespace import parse_shape_spec
 from ..errors import BadInput, CheckFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -95,3 +96,21 @@ def write_output(text: str, path: str | None, force: bool = False) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text if text.endswith("\n") else text + "\n")
     os.replace(tmp, path)
+
+
+def name_arguments(values) -> list[str]:
+    """Names given to a repeatable flag, each value possibly comma-separated
+    (``--scalar a,b --scalar c`` → ``["a", "b", "c"]``)."""
+    return [n.strip() for value in values for n in value.split(",") if n.strip()]
+
+
+def shape_arguments(texts) -> dict:
+    """``--shape NAME=RxC`` values → name → shape; one name given two shapes is bad input."""
+    shapes: dict = {}
+    for text in texts:
+        name, shape = parse_shape_spec(text)
+        if name in shapes and shapes[name] != shape:
+            raise BadInput(f"{name} is given two shapes: {shapes[name][0]}x{shapes[name][1]} "
+                           f"and {shape[0]}x{shape[1]}", "--shape")
+        shapes[name] = shape
+    return shapes

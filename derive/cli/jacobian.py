@@ -29,9 +29,8 @@ from __future__ import annotations
 import json
 import sys
 
-from . import EXIT_OK, add_output_arguments, write_output
+from . import EXIT_OK, add_output_arguments, name_arguments, shape_arguments, write_output
 from ..calculus.matrix_printing import latex_matrix
-from ..calculus.namespace import parse_shape_spec
 from ..calculus.result import LAYOUTS
 from ..errors import BadInput
 from ..jacobians import jacobian
@@ -59,24 +58,6 @@ def add_arguments(parser) -> None:
     add_output_arguments(parser)
 
 
-def _split_names(values) -> list[str]:
-    names = []
-    for value in values:
-        names.extend(n.strip() for n in value.split(",") if n.strip())
-    return names
-
-
-def _shapes(texts) -> dict:
-    shapes: dict = {}
-    for text in texts:
-        name, shape = parse_shape_spec(text)
-        if name in shapes and shapes[name] != shape:
-            raise BadInput(f"{name} is given two shapes: {shapes[name][0]}x{shapes[name][1]} "
-                           f"and {shape[0]}x{shape[1]}", "--shape")
-        shapes[name] = shape
-    return shapes
-
-
 def _renamed(result) -> list[str]:
     return [f"{name} → {code}" for name, code in result.numpy_names.items() if name != code]
 
@@ -91,9 +72,9 @@ RENDERINGS = {
 
 def run(args) -> int:
     try:
-        result = jacobian(args.expr, args.wrt, layout=args.layout, shapes=_shapes(args.shape),
-                          scalars=_split_names(args.scalar),
-                          symmetric=_split_names(args.symmetric), vec=args.vec)
+        result = jacobian(args.expr, args.wrt, layout=args.layout, shapes=shape_arguments(args.shape),
+                          scalars=name_arguments(args.scalar),
+                          symmetric=name_arguments(args.symmetric), vec=args.vec)
     except BadInput:
         raise
     except (TypeError, ValueError, NotImplementedError, AttributeError) as exc:

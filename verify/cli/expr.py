@@ -19,8 +19,7 @@ examples:
 from __future__ import annotations
 
 from derive.calculus.claim_nodes import LAYOUTS
-from derive.calculus.namespace import parse_shape_spec
-from derive.errors import BadInput
+from derive.cli import name_arguments, shape_arguments
 
 from ..claims import check_claim
 from .claim_output import report_verdict
@@ -44,23 +43,8 @@ def add_arguments(parser) -> None:
                         help="print one JSON document (SPEC §7) instead of text")
 
 
-def _names(values) -> list[str]:
-    return [n.strip() for value in values for n in value.split(",") if n.strip()]
-
-
-def _shapes(texts) -> dict:
-    shapes: dict = {}
-    for text in texts:
-        name, shape = parse_shape_spec(text)
-        if name in shapes and shapes[name] != shape:
-            raise BadInput(f"{name} is given two shapes: {shapes[name][0]}x{shapes[name][1]} "
-                           f"and {shape[0]}x{shape[1]}", "--shape")
-        shapes[name] = shape
-    return shapes
-
-
 def run(args) -> int:
     verdict = check_claim(args.claimed, args.expr, wrt=args.wrt, layout=args.layout,
-                          shapes=_shapes(args.shape), scalars=_names(args.scalar),
-                          symmetric=_names(args.symmetric))
+                          shapes=shape_arguments(args.shape), scalars=name_arguments(args.scalar),
+                          symmetric=name_arguments(args.symmetric))
     return report_verdict(verdict, args.json, "python -m verify expr")
