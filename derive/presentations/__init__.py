@@ -1,1 +1,1 @@
-"""Presentations of a derivation: the Ensimag per-neuron form, and computation graphs."""
+"""Presentations of the engine's derivation: the Ensimag per-neuron form (per_neuron.py)."""
