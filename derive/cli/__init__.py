@@ -98,6 +98,17 @@ def write_output(text: str, path: str | None, force: bool = False) -> None:
     os.replace(tmp, path)
 
 
+def add_variable_arguments(parser) -> None:
+    """The flags that declare an expression's variables: ``--shape``, ``--scalar``,
+    ``--symmetric`` (read back by :func:`shape_arguments` and :func:`name_arguments`)."""
+    parser.add_argument("--shape", action="append", default=[], metavar="NAME=RxC",
+                        help="shape of a variable: A=3x3, W=m,n, v=n (column), r=1xn; repeat")
+    parser.add_argument("--scalar", action="append", default=[], metavar="NAME",
+                        help="a real scalar variable; repeat")
+    parser.add_argument("--symmetric", action="append", default=[], metavar="NAME",
+                        help="a symmetric square matrix; repeat")
+
+
 def name_arguments(values) -> list[str]:
     """Names given to a repeatable flag, each value possibly comma-separated
     (``--scalar a,b --scalar c`` → ``["a", "b", "c"]``)."""

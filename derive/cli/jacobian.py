@@ -29,7 +29,8 @@ from __future__ import annotations
 import json
 import sys
 
-from . import EXIT_OK, add_output_arguments, name_arguments, shape_arguments, write_output
+from . import (EXIT_OK, add_output_arguments, add_variable_arguments, name_arguments,
+               shape_arguments, write_output)
 from ..calculus.matrix_printing import latex_matrix
 from ..calculus.result import LAYOUTS
 from ..errors import BadInput
@@ -42,12 +43,7 @@ FORMATS = ("latex", "numpy", "sympy", "json")
 def add_arguments(parser) -> None:
     parser.add_argument("expr", metavar="EXPR", help="the expression, in LaTeX or SymPy syntax")
     parser.add_argument("--wrt", required=True, metavar="VAR", help="the variable")
-    parser.add_argument("--shape", action="append", default=[], metavar="NAME=RxC",
-                        help="shape of a variable: A=3x3, W=m,n, v=n (column), r=1xn; repeat")
-    parser.add_argument("--scalar", action="append", default=[], metavar="NAME",
-                        help="a real scalar variable; repeat")
-    parser.add_argument("--symmetric", action="append", default=[], metavar="NAME",
-                        help="a symmetric square matrix; repeat")
+    add_variable_arguments(parser)
     parser.add_argument("--layout", choices=LAYOUTS, default="numerator")
     parser.add_argument("--format", choices=FORMATS, default="latex")
     parser.add_argument("--vec", action="store_true",

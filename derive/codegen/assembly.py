@@ -20,7 +20,7 @@ from ..notation import PROFILES
 from ..printing.checks import check_text
 from ..targets import target_domain
 from .equations import domain_fallback, forward_source, gradients_source, loss_source
-from .inputs import inputs_constants, inputs_note, inputs_source
+from .inputs import inputs_note, inputs_source
 from .naming import Plan, wrap_words
 from .optimisers import optimisers_source
 from .printer import CodePrinter
@@ -130,7 +130,6 @@ def constants_source(plan: Plan, dtype: str, add) -> None:
     if domain_fallback(plan) is not None:
         add(f"SUM_TOL = {4 * net.sizes[-1]} * np.finfo(DTYPE).eps   # |column sum of Y - 1| "
             "on the simplex: 4 ulps per entry")
-    inputs_constants(net.loss.targets, add)
 
 
 def _loss_note(plan: Plan, stable, reason) -> str:

@@ -16,8 +16,7 @@ of :data:`TARGET_CHECKS`:
 Cheap by design (it runs on every call): shape checks, then one reduction per array on the
 path of valid data — the sum of X is finite only if every entry is (``np.isfinite`` runs only
 when it is not, to tell overflow from nan and inf); for binary and sign targets the domain
-test, false for nan and inf too (binary: the maximum of Y's bit patterns, ``UNIT_BITS``; the
-exact min/max test only when that fails, for -0.0).  The messages are built only once a check
+test, false for nan and inf too (binary: min and max in [0, 1]).  The messages are built only once a check
 has failed: on arrays of a few dozen entries, each NumPy call costs as much as a layer, so the
 reductions are the ufuncs' own (``np.add.reduce``, without the ``sum`` method's wrapper).
 """
@@ -31,25 +30,9 @@ from .naming import wrap_words
 TARGET_CHECKS = {
     "real": "abs(np.add.reduce(Y, axis=None)) < np.inf or np.isfinite(Y).all()",
     "simplex": "abs(np.add.reduce(Y, axis=None)) < np.inf or np.isfinite(Y).all()",
-    "binary": "in_unit or (Y.min() >= 0 and Y.max() <= 1)",
+    "binary": "Y.min() >= 0 and Y.max() <= 1",
     "sign": "(np.abs(Y) == 1).all()",
 }
-#: Lines before the test of a domain.
-TARGET_SETUP = {"binary": [
-    "    unsigned, one = UNIT_BITS[Y.itemsize]",
-    "    in_unit = np.maximum.reduce(Y.view(unsigned), axis=None) <= one   # one pass"]}
-
-
-def inputs_constants(domain: str, add) -> None:
-    """Module constants the check of ``domain`` uses."""
-    if domain == "binary":
-        add("# Y in [0, 1] in one pass: viewed as unsigned integers of the same width, +0.0 ... "
-            "1.0 are")
-        add("# the patterns 0 ... bits(1.0), and every other value (negative, > 1, nan, inf) "
-            "is larger.")
-        add("UNIT_BITS = {4: (np.uint32, 0x3F800000), 8: (np.uint64, 0x3FF0000000000000)}")
-
-
 def _shape_hint(n_out: int, domain: str) -> list:
     """Lines computing ``hint``: what a common wrong Y would become with one call."""
     if n_out == 1:
@@ -111,8 +94,6 @@ def inputs_source(sizes, loss_name: str, domain: str, add) -> None:
         f'so Y must be "')
     add(f'                         f"n_L x N = {n_out} x {{X.shape[1]}}; got shape {{Y.shape}}" '
         '+ hint)')
-    for text in TARGET_SETUP.get(domain, []):
-        add(text)
     test = TARGET_CHECKS.get(domain, TARGET_CHECKS["real"])   # a new domain: finite only
     add(f"    if not ({test}):" if " " in test else f"    if not {test}:")
     failure = _domain_failure(loss_name, domain)
@@ -136,4 +117,4 @@ def inputs_note(loss_name: str, domain: str) -> str:
     return text + "forward(), loss(), gradients() and the optimisers raise ValueError otherwise"
 
 
-__all__ = ["inputs_source", "inputs_constants", "inputs_note", "TARGET_CHECKS"]
+__all__ = ["inputs_source", "inputs_note", "TARGET_CHECKS"]

@@ -32,7 +32,7 @@ from .stable_forms import stable_derivatives
 #: ``abs``).  The optimisers' locals need not be avoided: they use none of these names.
 RESERVED = frozenset({
     "np", "PARAM_SHAPES", "SIZES", "LOSS", "TARGETS", "CONVENTION", "DTYPE", "SUM_TOL",
-    "UNIT_BITS", "unsigned", "one", "in_unit", "hint", "labels", "transposed", "one_row",
+    "hint", "labels", "transposed", "one_row",
     "_checked", "_forward",
     "init_params", "forward", "loss", "gradients", "sgd_step", "momentum_step", "adam_step",
     "softmax", "log_softmax", "MOMENTUM_FORMS", "N", "params", "cache", "X", "Y", "yhat",

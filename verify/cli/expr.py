@@ -19,7 +19,7 @@ examples:
 from __future__ import annotations
 
 from derive.calculus.claim_nodes import LAYOUTS
-from derive.cli import name_arguments, shape_arguments
+from derive.cli import add_variable_arguments, name_arguments, shape_arguments
 
 from ..claims import check_claim
 from .claim_output import report_verdict
@@ -32,12 +32,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--wrt", required=True, metavar="VAR", help="the variable")
     parser.add_argument("--claimed", required=True, metavar="LATEX",
                         help="the claimed derivative or gradient")
-    parser.add_argument("--shape", action="append", default=[], metavar="NAME=RxC",
-                        help="shape of a variable: A=3x3, W=m,n, v=n (column), r=1xn; repeat")
-    parser.add_argument("--scalar", action="append", default=[], metavar="NAME",
-                        help="a real scalar variable; repeat")
-    parser.add_argument("--symmetric", action="append", default=[], metavar="NAME",
-                        help="a symmetric square matrix; repeat")
+    add_variable_arguments(parser)
     parser.add_argument("--layout", choices=LAYOUTS, default="numerator")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document (SPEC §7) instead of text")
