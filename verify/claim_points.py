@@ -24,6 +24,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from derive.activations import expand_activations
 from derive.calculus.matrix_nodes import ActivationPrime, AsScalar, LogSumExp, MatNorm
+from derive.calculus.explicit import explicit_value
 from derive.targets import draw_targets
 
 DIGITS = 50
@@ -86,7 +87,7 @@ def evaluate(expr, point: dict) -> sp.ImmutableMatrix:
     ValueError
         When an entry is not a finite number (an input left free, a division by zero).
     """
-    value = sp.sympify(expr).xreplace(point).doit()
+    value = explicit_value(sp.sympify(expr), point)
     if isinstance(value, MatrixExpr) and not isinstance(value, sp.MatrixBase):
         value = value.as_explicit()
     if not isinstance(value, sp.MatrixBase):

@@ -43,11 +43,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from ..activations import expand_activations
 from ..calculus.concrete import add_terms, jacobian_matrix
-from ..calculus.matrix_nodes import ActivationPrime, AsScalar
+from ..calculus.explicit import explicit_value
 from ..calculus.result import check_layout
 from ..derivation import Check, Derivation, Label, combine
 from ..engine import MatrixDerivation, derive_matrix
@@ -460,53 +459,7 @@ def _check_against_engine(d: PerNeuronDerivation) -> Check:
 def explicit_entries(expr, mapping: dict) -> list:
     """The entries of a matrix expression, its MatrixSymbols replaced by the explicit matrices
     of ``mapping``, in row-major order, with every activation derivative node written out."""
-    return list(_explicit(expr, mapping))
-
-
-def _explicit(expr, mapping: dict):
-    """``expr`` as an explicit Matrix (or a scalar), node by node: products, sums, transposes,
-    Hadamard products and entrywise functions directly, any other node by ``doit``."""
-    if expr in mapping:
-        return mapping[expr]
-    if not isinstance(expr, sp.MatrixExpr):
-        if not isinstance(expr, sp.Basic):
-            return expr
-        # A 1×1 product used as a number (sᵀ ℓ' in softmax's rule) is evaluated first.
-        expr = expr.replace(lambda e: isinstance(e, AsScalar),
-                            lambda e: _explicit(e.args[0], mapping)[0, 0])
-        return expr.xreplace(mapping)
-    if isinstance(expr, sp.MatMul):
-        coeff, factors = expr.as_coeff_matrices()
-        value = _explicit(factors[0], mapping)
-        for factor in factors[1:]:
-            value = value * _explicit(factor, mapping)
-        return value if coeff == 1 else value * _explicit(coeff, mapping)
-    if isinstance(expr, sp.MatAdd):
-        terms = [_explicit(term, mapping) for term in expr.args]
-        value = terms[0]
-        for term in terms[1:]:
-            value = value + term
-        return value
-    if isinstance(expr, sp.Transpose):
-        return _explicit(expr.arg, mapping).T
-    if isinstance(expr, sp.HadamardProduct):
-        factors = [_explicit(f, mapping) for f in expr.args]
-        value = factors[0]
-        for factor in factors[1:]:
-            value = value.multiply_elementwise(factor)
-        return value
-    if isinstance(expr, ElementwiseApplyFunction):
-        (variable,), body = expr.function.variables, _written_out(expr.function.expr)
-        return _explicit(expr.expr, mapping).applyfunc(lambda e: body.xreplace({variable: e}))
-    if isinstance(expr, sp.OneMatrix):
-        return sp.ones(*expr.shape)
-    return sp.ImmutableMatrix(expr.xreplace(mapping).doit())
-
-
-def _written_out(body):
-    """An entrywise function's body with Φ' written out (σ'(t) → σ(t)(1 − σ(t)))."""
-    primes = body.atoms(ActivationPrime)
-    return body.xreplace({p: p.explicit() for p in primes}) if primes else body
+    return list(explicit_value(expr, mapping))
 
 
 def _same_entry(a, b, written_out: dict) -> Check | None:
