@@ -251,7 +251,7 @@ def init_source(plan: Plan, add) -> None:
         fan = net.sizes[layer] + net.sizes[layer - 1]
         add(f"    params[{pname!r}] = rng.normal(0.0, np.sqrt(2.0 / {fan}), "
             f"size={shape}).astype(DTYPE)")
-        if net.convention == "augmented":
+        if not net.layer(layer).variant.bias:
             add(f"    params[{pname!r}][:, 0] = 0.0            # column 0 is the bias")
     add("    return params")
     add("")

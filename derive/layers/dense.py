@@ -143,6 +143,8 @@ class Convention:
         included for augmented (the Mines notes' ω_{k,0..n}).
     first_column : int
         The index of W's first column in entry names (augmented: 0, the bias).
+    neurons_in_columns : bool
+        Whether W stores a neuron per column (columns) rather than per row.
     """
 
     name: str
@@ -151,6 +153,7 @@ class Convention:
     linear: Callable
     neuron: Callable
     first_column: int = 1
+    neurons_in_columns: bool = False
 
 
 #: The three conventions (SPEC §3.2), by name.
@@ -158,7 +161,7 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention("rows", lambda n_in, n_out: (n_out, n_in), True, _rows_linear,
                lambda W, k: W[k - 1, :].T),
     Convention("columns", lambda n_in, n_out: (n_in, n_out), True, _columns_linear,
-               lambda W, k: W[:, k - 1]),
+               lambda W, k: W[:, k - 1], neurons_in_columns=True),
     Convention("augmented", lambda n_in, n_out: (n_out, n_in + 1), False, _augmented_linear,
                lambda W, k: W[k - 1, :].T, first_column=0),
 )}
@@ -240,11 +243,14 @@ class Dense(Layer):
         return (Stage("z", z, signal="B"), Stage("a", activate(self.activation, z_symbol)))
 
     def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Xavier/Glorot weights (CS229: N(0, 2 / (n_in + n_out))), zero biases."""
+        """Xavier/Glorot weights (CS229: N(0, 2 / (n_in + n_out))), zero biases (augmented:
+        W̃'s column 0)."""
         out = {}
         for name, shape in self.parameter_shapes().items():
             shape = concrete_shape(shape)
             out[name] = np.zeros(shape) if name.startswith("b") else xavier_normal(shape, rng)
+        if not self.variant.bias:
+            out[self.names()["weights"]][:, 0] = 0.0
         return out
 
     def describe(self) -> str:
@@ -325,7 +331,7 @@ class ExplicitDense:
                           col_start=variant.first_column)
         b = entry_symbols(f"b{l}", n_out) if variant.bias else None
         explicit_inputs = sp.Matrix([[sp.S.One]]).col_join(inputs) if not variant.bias else inputs
-        weights = W.T if layer.convention == "columns" else W
+        weights = W.T if variant.neurons_in_columns else W
         psi = _affine(weights, explicit_inputs, b)
         return cls(layer=layer, W=W, b=b, inputs=inputs, z=z, a=a, psi=psi,
                    phi=layer.activation.apply_vector(z))

@@ -328,7 +328,7 @@ def _derive_layer(d: PerNeuronDerivation, layer, P_next: sp.Matrix,
     # ∇_{w_k} E = [∂E/∂w_k]ᵀ; stacked as W^j stores its neurons (SPEC §3.1).
     stacked = _matrix(rows)
     names = layer.layer.names()
-    grad_W = stacked.T if layer.convention == "columns" else stacked
+    grad_W = stacked.T if layer.layer.variant.neurons_in_columns else stacked
     d.p_form[names["weights"]] = grad_W
     d.add(Label("grad", j, wrt=names["weights"]), grad_W, "gradient_transpose")
 

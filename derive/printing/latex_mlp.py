@@ -30,7 +30,7 @@ class NeuronRenderer(NetworkRenderer):
         net, names = self.net, {}
         for layer in self.explicit.layers:
             j = layer.index
-            first_column = 0 if layer.convention == "augmented" else 1
+            first_column = layer.layer.variant.first_column
             W = self.sym("W", j)
             for r in range(layer.W.rows):
                 for c in range(layer.W.cols):
@@ -73,7 +73,7 @@ class NeuronRenderer(NetworkRenderer):
 
     def neuron(self, j: int, k: int) -> str:
         """The weights of neuron k of layer j: a row of W (a column for ``columns``)."""
-        index = f":,{k}" if self.net.convention == "columns" else f"{k},:"
+        index = f":,{k}" if self.net.layer(j).variant.neurons_in_columns else f"{k},:"
         return subscript(self.sym("W", j), index)
 
     def phi_of(self, j) -> str:
