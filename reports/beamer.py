@@ -1,91 +1,81 @@
-r"""A derivation as Beamer slides: a title frame, a frame for the network, one frame per
-section of the derivation (forward pass, backward pass, gradients, …).
-
-Each frame holds at most :data:`LINES_PER_FRAME` display lines of its section as the fragment
-prints them (:mod:`reports.fragment`), notes as ``\intertext``, revealed one line per overlay
-(``\uncover`` inside ``align*``); a long section continues on the next frame.  The closing
-frame says how each step was checked.  Byte-identical for the same input.
+r"""A derivation as Beamer slides: a title frame, then one frame per group of its lecture
+(:mod:`reports.lectures`), the group's justification at the top and its lines revealed one per
+overlay (``\uncover`` inside ``align*``, which keeps the space of what is hidden, so nothing
+moves); a group longer than :data:`LINES_PER_FRAME` continues on the next frame.  Text,
+pseudo-code and tables get a frame of their section; the closing frame says how each step was
+checked.  Byte-identical for the same input.
 
 >>> import derive
 >>> tex = render_beamer(derive.backprop(derive.mlp([2, 3, 1])), "cs229")
->>> tex.count(r"\begin{frame}"), r"\documentclass" in tex
-(16, True)
+>>> r"\documentclass" in tex and r"\uncover<2->" in tex
+True
 """
 
 from __future__ import annotations
 
-from derive.render import render
+from dataclasses import replace
 
-from .article import PDF_MARK, PREAMBLE
+from .article import PDF_MARK, PREAMBLE, block_latex
 from .checks import check_summary
-from .fragment import read_fragment
-from .meta import describe
+from .lectures import lecture
+from .lectures.document import Code, Group
 
-__all__ = ["render_beamer"]
+__all__ = ["LINES_PER_FRAME", "beamer", "render_beamer"]
 
-
-#: Display lines per frame: a longer section continues on the next frame.
-LINES_PER_FRAME = 4
-
-
-def _align(lines) -> list[str]:
-    r"""The lines of one frame, revealed one per overlay: line k (and the note before it)
-    from slide k on.  ``\uncover`` keeps the space of what is hidden, so nothing moves."""
-    out = [r"\begin{align*}"]
-    for k, line in enumerate(lines, start=1):
-        show = rf"\uncover<{k}->"
-        if k > 1 and line.note:
-            out.append(rf"\intertext{{{show}{{\footnotesize {line.note}}}}}")
-        tag = rf" \tag*{{{show}{{({line.tag})}}}}" if line.tag else ""
-        end = r"\\" if k < len(lines) else ""
-        lhs = f"{show}{{{line.lhs}}}" if line.lhs else ""
-        out.append(f"{lhs} &{show}{{{{}} {line.rhs}}}{tag}{end}")
-    out.append(r"\end{align*}")
-    return out
+#: Display lines per frame: a longer group continues on the next frame.
+LINES_PER_FRAME = 5
 
 
-def _chunks(lines: list) -> list[list]:
-    return [lines[i:i + LINES_PER_FRAME] for i in range(0, len(lines), LINES_PER_FRAME)]
-
-
-def _frame(title: str, body: list[str], breaks: bool = False) -> str:
-    options = "[allowframebreaks]" if breaks else ""
+def _frame(title: str, body: list[str], options: str = "") -> str:
+    options = f"[{options}]" if options else ""
     return "\n".join([rf"\begin{{frame}}{options}{{{title}}}", r"\small", *body,
                       r"\end{frame}"])
 
 
-def render_beamer(derivation, notation=None) -> str:
-    """``derivation`` as a Beamer presentation in ``notation`` (default: the network's own)."""
-    about = describe(derivation, notation)
-    fragment = read_fragment(render(derivation, "latex", notation=about.profile))
-    frames = [r"\begin{frame}" + "\n" + r"\titlepage" + "\n" + r"\end{frame}"]
-    if fragment.preamble:
-        frames.append(_frame("The network", [p + "\n" for p in fragment.preamble]))
-    for section in fragment.sections:
-        title = section.title.rstrip(":") or "Derivation"
-        if not section.lines:
-            frames.append(_frame(title, [section.intro, *section.after]))
+def _frames(section) -> list[str]:
+    frames, pending = [], []
+    title = section.title
+
+    def flush():
+        if pending:
+            fragile = "fragile" if any(isinstance(b, Code) for b in pending) else ""
+            frames.append(_frame(title, [block_latex(b) for b in pending], fragile))
+            pending.clear()
+
+    for block in section.blocks:
+        if not isinstance(block, Group):
+            pending.append(block)
             continue
-        chunks = _chunks(section.lines)
+        flush()
+        chunks = [block.lines[i:i + LINES_PER_FRAME]
+                  for i in range(0, len(block.lines), LINES_PER_FRAME)]
         for number, chunk in enumerate(chunks):
-            note = section.intro if number == 0 else chunk[0].note
+            note = block.note if number == 0 else ""
             body = [rf"{{\footnotesize {note}}}"] if note else []
-            body += _align(chunk)
-            if number + 1 == len(chunks):
-                body += list(section.after)
+            body.append(block_latex(replace(block, note="", lines=chunk), reveal=True))
             frames.append(_frame(title if number == 0 else f"{title} (continued)", body))
-    checks = check_summary(derivation)
-    frames.append(_frame(checks.title, [r"\begin{itemize}",
+    flush()
+    return frames
+
+
+def beamer(doc) -> str:
+    """A :class:`~reports.lectures.document.Document` as Beamer slides."""
+    frames = [r"\begin{frame}" + "\n" + r"\titlepage" + "\n" + r"\end{frame}"]
+    for section in doc.sections:
+        frames += _frames(section)
+    checks = check_summary(doc)
+    frames.append(_frame(checks.title, [r"{\footnotesize " + checks.intro + "}",
+                                        r"\begin{itemize}\footnotesize",
                                         *(rf"\item {item}" for item in checks.items),
-                                        r"\end{itemize}"], breaks=True))
+                                        r"\end{itemize}"], "allowframebreaks"))
     return "\n".join([
-        f"% generated by symbackprop: {about.summary}; notation {about.profile.name}; slides",
+        f"% generated by symbackprop: {doc.summary}; notation {doc.profile}; slides",
         r"\documentclass[aspectratio=169,10pt]{beamer}",
         PREAMBLE,
         PDF_MARK,
         r"\setbeamertemplate{navigation symbols}{}",
-        rf"\title{{{about.title}}}",
-        rf"\subtitle{{{about.subtitle[0].upper() + about.subtitle[1:]}}}",
+        rf"\title{{{doc.title}}}",
+        rf"\subtitle{{{doc.subtitle[0].upper() + doc.subtitle[1:]}}}",
         r"\date{}",
         r"\begin{document}",
         "",
@@ -94,3 +84,8 @@ def render_beamer(derivation, notation=None) -> str:
         r"\end{document}",
         "",
     ])
+
+
+def render_beamer(derivation, notation=None) -> str:
+    """``derivation`` as a Beamer presentation in ``notation`` (default: the network's own)."""
+    return beamer(lecture(derivation, notation))

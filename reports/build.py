@@ -40,6 +40,7 @@ from .article import render_article
 from .beamer import render_beamer
 from .html import render_html
 from .markdown import render_markdown
+from .lectures import course_of
 from .meta import profile_of
 
 __all__ = ["DOCUMENTS", "FORMATS", "TEXLIVE_PACKAGES", "Build", "CompileFailed", "build_report",
@@ -108,6 +109,9 @@ def derive_report(source=None, notation=None, layout=None):
         profile_of(derivation, notation)              # an unknown profile fails here
         return derivation
     net = load_spec(source, notation=notation, layout=layout)
+    if course_of(get_profile(net.notation)) is not None:
+        # A course's lecture is written from the matrix form; it shows the batch form itself.
+        return backprop(net, layout=net.layout, form="matrix")
     return backprop(net, layout=net.layout)
 
 

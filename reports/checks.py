@@ -1,30 +1,32 @@
-r"""The closing section of every document: how each step was checked, from the derivation's data.
+r"""The closing section of every document: how each step was checked, from the document's lines.
 
-Each step of a derivation records its rule and, when the engine checked it, a
-:class:`~derive.derivation.Check`; the section groups the steps (by their numbers, as the
-displays tag them) under one wording each — the check's method and result, "a definition", or
-"derived from the lines above" — and ends with the check of the derivation as a whole.  The
-wordings are LaTeX text mode (:func:`derive.printing.checks.check_latex`), which the
+Every display line of a :class:`~reports.lectures.document.Document` carries the engine's
+:class:`~derive.derivation.Check` of it, or is a definition.  The section groups the lines (by
+their numbers, as the displays tag them) under one wording each — the method and what it
+compared with, or "a definition" — explains the small mark set beside each line, and ends with
+the check of the derivation as a whole, on which the comparisons with the engine's values rest.
+The wordings are LaTeX text mode (:func:`derive.printing.checks.check_latex`), which the
 non-LaTeX printers read with :func:`reports.fragment.inline_tokens`.
 
 >>> import derive
->>> summary = check_summary(derive.backprop(derive.mlp([2, 3, 1])))
+>>> from reports.lectures import lecture
+>>> summary = check_summary(lecture(derive.backprop(derive.mlp([2, 3, 1]), form="matrix"),
+...                                 "cs229"))
 >>> summary.title
 'How each step was checked'
 >>> summary.items[0]
-'Steps (1)--(5), (35): a definition, nothing to check.'
->>> summary.items[-1]
-'The whole derivation: equal to the matrix-form derivation at these sizes (exact simplification).'
+'Steps (1)--(5): a definition, nothing to check.'
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from derive.derivation import RULES
 from derive.printing.checks import check_latex
 
-__all__ = ["CheckSummary", "check_summary", "step_ranges"]
+from .lectures.document import MARK_WORDS, mark_of
+
+__all__ = ["CheckSummary", "check_summary", "step_ranges", "tag_text"]
 
 TITLE = "How each step was checked"
 
@@ -36,6 +38,14 @@ class CheckSummary:
     title: str
     intro: str
     items: tuple
+
+
+def tag_text(line) -> str:
+    """A line's tag with its mark: ``"12 q"`` (``""`` for an untagged line)."""
+    if not line.tag:
+        return ""
+    mark = mark_of(line)
+    return f"{line.tag} {mark}" if mark else line.tag
 
 
 def step_ranges(numbers: list[int]) -> str:
@@ -54,27 +64,29 @@ def step_ranges(numbers: list[int]) -> str:
                      for run in runs)
 
 
-def _wording(step, overall: bool) -> str:
-    if step.check:
-        return "checked by the engine: " + check_latex(step.check)
-    rule = RULES.get(step.rule)
-    if rule is not None and rule.definition:
+def _wording(line) -> str:
+    if line.check:
+        mark = mark_of(line)
+        return f"marked {mark}, checked by the engine: {check_latex(line.check)}"
+    if line.definition:
         return "a definition, nothing to check"
-    if overall:
-        return "derived from the lines above; covered by the check of the whole derivation below"
     return "derived from the lines above"
 
 
-def check_summary(derivation) -> CheckSummary:
-    """How each step of ``derivation`` was checked (module docstring)."""
-    overall = getattr(derivation, "check", None)
+def check_summary(document) -> CheckSummary:
+    """How each line of ``document`` was checked (module docstring)."""
     groups: dict[str, list[int]] = {}
-    for number, step in enumerate(getattr(derivation, "steps", []), start=1):
-        groups.setdefault(_wording(step, overall is not None), []).append(number)
+    for line in document.equations():
+        if line.tag.isdigit():
+            groups.setdefault(_wording(line), []).append(int(line.tag))
     items = [f"{'Step' if len(numbers) == 1 else 'Steps'} {step_ranges(numbers)}: {wording}."
              for wording, numbers in groups.items()]
-    if overall is not None:
-        items.append(f"The whole derivation: {check_latex(overall)}.")
-    return CheckSummary(TITLE, "Every displayed equality was recorded by the engine with how "
-                        "it was obtained; the step numbers are those of the displays.",
-                        tuple(items))
+    if document.overall is not None:
+        items.append("The whole derivation, whose values the lines above are compared with: "
+                     f"{check_latex(document.overall)}.")
+    used = sorted({mark_of(line) for line in document.equations() if mark_of(line)})
+    legend = "; ".join(f"{mark}: {MARK_WORDS[mark]}" for mark in used)
+    intro = ("Every displayed equality was checked by the engine or is a definition; the "
+             "mark beside a step's number says how" + (f" ({legend})" if legend else "")
+             + ".")
+    return CheckSummary(TITLE, intro, tuple(items))

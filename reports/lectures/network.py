@@ -1,0 +1,190 @@
+r"""What the lectures of a network share: the derivations they show, their symbols, their parts.
+
+:class:`NetworkLecture` holds the engine's per-sample derivation and, lazily, its batch form,
+a :class:`~reports.lectures.lines.Writer` for each, and the expressions every course needs —
+the Jacobians of a layer (``∂a/∂z``, ``∂z/∂a``) from the matrix calculus, the derivative of the
+cost in the layout of the derivation (a row in numerator layout), the fused output signal.  A
+course (:mod:`reports.lectures.cs229`, …) arranges them into its sections.
+
+A hidden activation that is not entrywise (softmax) has no diagonal Jacobian; the courses then
+write the chain with the Jacobian itself.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from itertools import count
+
+import sympy as sp
+
+from derive.jacobians import jacobian
+from derive.calculus.constructors import mm, transpose
+from derive.engine import derive_matrix
+from derive.fusion import fuse_output
+from derive.naming import N
+from derive.printing.latex_escape import latex_text
+
+from .document import Algorithm, Group, Text
+from .lines import Writer
+
+__all__ = ["NetworkLecture"]
+
+
+class NetworkLecture:
+    """One network's derivations and the lines every course shows (module docstring)."""
+
+    def __init__(self, d, profile):
+        self.d = d
+        self.net = d.network
+        self.profile = profile
+        self.layout = d.layout
+        self.tags = count(1)
+        self.w = Writer(d, profile, tags=self.tags)
+        self.sym = d.symbols
+        self.depth = self.net.depth
+        self.generic = bool(self.net.symbolic_depth)
+
+    # --- the derivations ---------------------------------------------------------------------
+    @cached_property
+    def batch(self):
+        """The batch form's derivation and its writer (numbered on from this one)."""
+        b = self.d if self.d.batch else derive_matrix(self.net, layout=self.layout, batch=True,
+                                                      check=True)
+        return b, Writer(b, self.profile, tags=self.tags)
+
+    def layers(self) -> list:
+        """The layer positions: 1 … L, or (j, L) for a symbolic depth."""
+        return list(self.net.positions()) if hasattr(self.net, "positions") else \
+            list(range(1, self.depth + 1))
+
+    # --- quantities ---------------------------------------------------------------------------
+    def param(self, layer, kind: str):
+        """The symbol of layer ``layer``'s weights (``W``) or bias (``b``), or ``None``."""
+        for name, symbol in self.sym.params(layer).items():
+            if name.startswith(kind):
+                return symbol
+        return None
+
+    def param_name(self, layer, kind: str):
+        for name in self.sym.params(layer):
+            if name.startswith(kind):
+                return name
+        return None
+
+    def pre_activation(self, layer):
+        return self.d.definitions[self.sym.z(layer)]
+
+    def activation(self, layer):
+        return self.d.definitions[self.sym.a(layer)]
+
+    def entrywise(self, layer) -> bool:
+        return not self.net.activation(layer).vector_valued
+
+    def in_layout(self, column):
+        """A gradient-shaped (column) expression as a derivative in the derivation's layout."""
+        return transpose(column) if self.layout == "numerator" else column
+
+    def chain(self, *factors):
+        """Jacobians multiplied in the layout's order (numerator: left to right as given,
+        from the cost down; denominator: the transposed product, reversed)."""
+        if self.layout == "numerator":
+            return mm(*factors)
+        return mm(*reversed(factors))
+
+    def dadz(self, layer):
+        """∂a/∂z of layer ``layer`` in the layout (diag(Φ'(z)) for an entrywise Φ)."""
+        return jacobian(self.activation(layer), wrt=self.sym.z(layer), layout=self.layout).expr
+
+    def dzda(self, layer):
+        """∂z^{l}/∂a^{l-1} in the layout (W for the rows convention)."""
+        return jacobian(self.pre_activation(layer), wrt=self.sym.a(layer - 1),
+                        layout=self.layout).expr
+
+    def fusion(self):
+        return fuse_output(self.net.activation(self.depth), self.net.loss)
+
+    # --- printed pieces -----------------------------------------------------------------------
+    def s(self, kind: str, layer=None) -> str:
+        return self.w.sym(kind, layer)
+
+    def dcost(self, wrt: str, batch: bool = False) -> str:
+        r"""∂L/∂(wrt) as the course writes it: a fraction (numerator), ∇ (denominator)."""
+        cost = self.s("E" if batch else "C")
+        if self.layout == "numerator":
+            return self.w.frac(cost, wrt)
+        return rf"\nabla_{{{wrt}}} {cost}"
+
+    def grad(self, wrt: str, batch: bool = False) -> str:
+        return rf"\nabla_{{{wrt}}} {self.s('E' if batch else 'C')}"
+
+    def signal_line(self, layer, writer=None, batch=False):
+        """The engine's signal of ``layer`` as its own line (δ^{[l]} = …)."""
+        w = writer or self.w
+        d = self.batch[0] if batch else self.d
+        sig = d.signal(layer)
+        return w.line(self.s("D" if batch else "B", layer), sig, d.signal(layer),
+                      what=f"the signal of layer {layer}")
+
+    def gradient_lines(self, layer, writer=None, batch=False, braced=False, kinds=("W", "b")):
+        """∇ of the layer's weights and bias (``kinds``) from its signal, checked against the
+        engine's gradients."""
+        w = writer or self.w
+        d = self.batch[0] if batch else self.d
+        out = []
+        for kind in kinds:
+            name = self.param_name(layer, kind)
+            if name is None:
+                continue
+            value = d.gradient(name)
+            symbol = self.s("W" if kind == "W" else "b", layer)
+            shown = w.braced(value) if braced else None
+            out.append(w.line(self.grad(symbol, batch), value, value, shown=shown,
+                              what=f"the gradient of {name}"))
+        return out
+
+    def sgd(self, batch_cost: bool = True) -> Algorithm:
+        """Gradient descent on every parameter, as the notes write the update."""
+        cost = self.s("E" if batch_cost else "C")
+        lines = [(0, r"\textbf{for} $t = 1, 2, \dots$ \textbf{do}"),
+                 (1, r"\textbf{for} $l = 1, \dots, L$ \textbf{do}")]
+        for kind in ("W", "b"):
+            if self.param(1, kind) is None:
+                continue
+            symbol = self.s(kind, "l")
+            lines.append((2, rf"${symbol} := {symbol} - \alpha\, "
+                             rf"\frac{{\partial {cost}}}{{\partial {symbol}}}$"))
+        return Algorithm("Gradient descent, learning rate $\\alpha$", tuple(lines))
+
+    def batch_definitions(self) -> Group:
+        """The batch's forward pass and cost, from the batch derivation (definitions)."""
+        b, w = self.batch
+        lines = [w.line(self._lhs(w, step.lhs), step.rhs) for step in b.steps
+                 if step.lhs.kind in ("z", "a", "E")]
+        return Group(rf"The samples are the ${N}$ columns of ${self.s('X')}$; each layer "
+                     "is computed for all of them at once, the bias added to every column.",
+                     tuple(lines))
+
+    def _lhs(self, w, label) -> str:
+        return w.renderer.lhs(label)
+
+    def batch_gradients(self) -> Group:
+        b, w = self.batch
+        lines = []
+        for layer in reversed(self.layers()):
+            lines.append(self.signal_line(layer, w, batch=True))
+            lines += self.gradient_lines(layer, w, batch=True)
+        scale = r"$\frac{1}{N}$" if self.net.reduction == "mean" else "the sum over the samples"
+        return Group(f"The signals of the samples side by side; each gradient is {scale} "
+                     "of the per-sample gradients, summed by the matrix product.", tuple(lines))
+
+    def setting(self) -> list:
+        """What the lecture is about: the network, the layout, the activation's definition
+        and its derivative with how the engine checked it (paragraphs)."""
+        r = self.w.renderer
+        text = [Text(f"The network: {latex_text(self.net.describe())}; one sample, vectors as "
+                     f"columns; derivatives in {self.layout} layout, gradients in the shape of "
+                     "their parameter.")]
+        legend = r.legend()
+        if legend:
+            text.append(Text(legend.removeprefix(r"\noindent").strip()))
+        return text
