@@ -194,7 +194,8 @@ _SYMBOLS = {r"\textbackslash{}": "\\", r"\textasciicircum{}": "^", r"\textasciit
             r"\textless{}": "<", r"\textgreater{}": ">", r"\textbar{}": "|", r"\%": "%",
             r"\_": "_", r"\&": "&", r"\#": "#", r"\$": "$", r"\{": "{", r"\}": "}",
             r"\,": "\u2009", r"\ ": " ", "~": "\u00a0", "---": "\u2014", "--": "\u2013",
-            "``": "\u201c", "''": "\u201d", r"\noindent": ""}
+            "``": "\u201c", "''": "\u201d", r"\noindent": "", r"\ldots{}": "\u2026",
+            r"\ldots": "\u2026", r"\dots": "\u2026"}
 #: Style commands → the mark of their style (b bold, i italic, t typewriter).
 _STYLES = {r"\textbf{": "b", r"\textit{": "i", r"\emph{": "i", r"\texttt{": "t"}
 

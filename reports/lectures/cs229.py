@@ -93,7 +93,6 @@ def _backward(lec: NetworkLecture) -> Section:
                         tuple(jac_lines)))
     chain_lines = []
     for layer in hidden:
-        upper = lec.in_layout(lec.d.signal(layer + 1))
         truth = lec.in_layout(lec.d.signal(layer))
         dz = lec.s("z", layer)
         frac = w.frac

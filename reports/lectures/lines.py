@@ -27,7 +27,8 @@ import sympy as sp
 
 from derive.calculus.explicit import explicit_value
 from derive.derivation import Check
-from derive.naming import N
+from derive.engine import CHECK_DEPTH, derive_matrix
+from derive.naming import J, N
 from derive.notation import Profile
 from derive.printing.latex_matrix import MatrixRenderer
 from derive.targets import target_domain
@@ -69,6 +70,10 @@ class LineChecker:
         self.d = d
         self.generic = bool(d.network.symbolic_depth)
         if self.generic:
+            # Lines stated for any depth are checked at an explicit depth, layer by layer.
+            net = d.network.at_depth(CHECK_DEPTH)
+            self.explicit = LineChecker(derive_matrix(net, layout=d.layout, batch=d.batch,
+                                                      check=False), seed)
             return
         self.sizes = instantiated_sizes(d)
         sym = d.symbols
@@ -97,6 +102,43 @@ class LineChecker:
         """``expr`` at point ``point`` (an ImmutableMatrix of 50-digit numbers)."""
         return evaluate(self._sized(expr), self.points[point])
 
+    def _instance(self, k: int) -> dict:
+        """Symbol of the generic derivation → that of the explicit one, at j = k."""
+        d, explicit = self.d, self.explicit.d
+        mapping = {}
+        for symbol, (kind, layer) in d.symbols.table.items():
+            if layer is None:
+                mapping[symbol] = (explicit.symbols.y() if kind in ("y", "Y")
+                                   else explicit.symbols.a(0))
+                continue
+            index = int(sp.sympify(layer).xreplace({J: k, d.network.depth: CHECK_DEPTH}))
+            if not 0 <= index <= CHECK_DEPTH:
+                continue
+            if kind in ("W", "b"):
+                params = explicit.symbols.params(index)
+                mapping[symbol] = next(s for name, s in params.items() if name.startswith(kind))
+            else:
+                base = {"A": "a", "Z": "z", "D": "B"}.get(kind, kind)
+                mapping[symbol] = explicit.symbols.value(base, index)
+        return mapping
+
+    def _compare_instances(self, shown, truth, what: str) -> Check:
+        """A line for any depth: at j = 1 … CHECK_DEPTH where every symbol exists there."""
+        known = set(self.explicit.d.symbols.table)
+        checked = 0
+        for k in range(1, CHECK_DEPTH + 1):
+            mapping = self._instance(k)
+            pair = [sp.sympify(e).xreplace(mapping) for e in (shown, truth)]
+            free = set().union(*(e.atoms(sp.MatrixSymbol) for e in pair))
+            if not free <= known:
+                continue
+            self.explicit.compare(*pair, what=f"{what} at j = {k}")
+            checked += 1
+        if not checked:
+            raise LineMismatch(f"the line for {what} could not be instantiated")
+        return Check("instantiation", "explicit_depth", sizes=(CHECK_DEPTH,),
+                     parts=(self.explicit.check,))
+
     def jacobian(self, shown, of, wrt, layout: str, what: str) -> Check:
         """The check that ``shown`` is the Jacobian ∂of/∂wrt in ``layout``: ``of`` evaluated
         with ``wrt`` left as symbols, differentiated entry by entry by ``sympy.diff``, then
@@ -108,7 +150,15 @@ class LineChecker:
             They differ somewhere.
         """
         if self.generic:
-            return self.d.check
+            checks = [self.explicit.jacobian(*(e.xreplace(self._instance(k)) for e in
+                                               (shown, of, wrt)), layout, what)
+                      for k in range(1, CHECK_DEPTH) if
+                      {e for x in (shown, of, wrt) for e in x.atoms(sp.MatrixSymbol)}
+                      <= set(self._instance(k))]
+            if not checks:
+                raise LineMismatch(f"the Jacobian line for {what} could not be instantiated")
+            return Check("instantiation", "explicit_depth", sizes=(CHECK_DEPTH,),
+                         parts=(checks[0],))
         wrt = self._sized(wrt)
         rows, cols = (int(n) for n in wrt.shape)
         entries = sp.Matrix(rows, cols, sp.symbols(f"t0:{rows * cols}", real=True))
@@ -135,7 +185,7 @@ class LineChecker:
             They differ somewhere (the course structure printed a wrong line).
         """
         if self.generic:
-            return self.d.check
+            return self._compare_instances(shown, truth, what)
         for k in range(POINTS):
             if not same(self.value(shown, k), self.value(truth, k)):
                 raise LineMismatch(f"the line for {what} differs from the engine's value: "

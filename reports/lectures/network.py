@@ -33,8 +33,9 @@ __all__ = ["NetworkLecture"]
 class NetworkLecture:
     """One network's derivations and the lines every course shows (module docstring)."""
 
-    def __init__(self, d, profile):
+    def __init__(self, d, profile, batch=None):
         self.d = d
+        self._batch = batch
         self.net = d.network
         self.profile = profile
         self.layout = d.layout
@@ -43,13 +44,14 @@ class NetworkLecture:
         self.sym = d.symbols
         self.depth = self.net.depth
         self.generic = bool(self.net.symbolic_depth)
+        self.aliases = {}
 
     # --- the derivations ---------------------------------------------------------------------
     @cached_property
     def batch(self):
         """The batch form's derivation and its writer (numbered on from this one)."""
-        b = self.d if self.d.batch else derive_matrix(self.net, layout=self.layout, batch=True,
-                                                      check=True)
+        b = self._batch if self._batch is not None else self.d if self.d.batch else \
+            derive_matrix(self.net, layout=self.layout, batch=True, check=True)
         return b, Writer(b, self.profile, tags=self.tags)
 
     def layers(self) -> list:
@@ -71,11 +73,21 @@ class NetworkLecture:
                 return name
         return None
 
+    def _stage(self, layer, kind: str):
+        known = self.d.definitions.get(self.sym.value(kind, layer))
+        if known is not None:
+            return known
+        # A symbolic depth defines layers j and L; layer j+1 is stated from its layer object.
+        stages = self.net.layer(layer).stages(self.sym, self.sym.a(layer - 1))
+        return next(stage.value for stage in stages if stage.kind == kind)
+
     def pre_activation(self, layer):
-        return self.d.definitions[self.sym.z(layer)]
+        """The value of z^{l} over a^{l-1} and the layer's parameters."""
+        return self._stage(layer, "z")
 
     def activation(self, layer):
-        return self.d.definitions[self.sym.a(layer)]
+        """The value of a^{l} over z^{l}."""
+        return self._stage(layer, "a")
 
     def entrywise(self, layer) -> bool:
         return not self.net.activation(layer).vector_valued
@@ -102,6 +114,40 @@ class NetworkLecture:
 
     def fusion(self):
         return fuse_output(self.net.activation(self.depth), self.net.loss)
+
+    def composed(self, expr, down_to: int):
+        """``expr`` with the forward values of the layers above ``down_to`` written out: a
+        function of a^{down_to} and the parameters (g^L of the layers down_to+1 … L)."""
+        for layer in range(self.depth, down_to, -1):
+            expr = expr.xreplace({self.sym.a(layer): self.activation(layer)})
+            expr = expr.xreplace({self.sym.z(layer): self.pre_activation(layer)})
+        return expr
+
+    # --- named intermediates ------------------------------------------------------------------
+    def alias(self, name: str, latex: str, value, writer=None):
+        """A matrix symbol printed as ``latex`` (by ``writer``, default this lecture's) that
+        stands for ``value`` (an expression over the derivation's symbols) when a line is
+        checked: a course's own name for an intermediate (the Mines row E^{(l)}, Ensimag's
+        P^j) without a printed line that the engine's symbols cannot say."""
+        symbol = sp.MatrixSymbol(f"alias_{name}", *value.shape)
+        self.aliases[symbol] = value
+        (writer or self.w).renderer.printer.names[symbol] = latex
+        return symbol
+
+    def unalias(self, expr):
+        """``expr`` with every alias replaced by its value (repeatedly: aliases of aliases)."""
+        while True:
+            done = expr.xreplace(self.aliases)
+            if done == expr:
+                return expr
+            expr = done
+
+    def named_line(self, lhs: str, expr, truth=None, what: str = "", writer=None,
+                   shown: str | None = None):
+        """A line ``lhs = expr`` printed with its aliases, checked with their values."""
+        w = writer or self.w
+        return w.line(lhs, self.unalias(expr), None if truth is None else self.unalias(truth),
+                      shown=shown if shown is not None else w.tex(expr), what=what or lhs)
 
     # --- printed pieces -----------------------------------------------------------------------
     def s(self, kind: str, layer=None) -> str:
@@ -133,7 +179,7 @@ class NetworkLecture:
         out = []
         for kind in kinds:
             name = self.param_name(layer, kind)
-            if name is None:
+            if name is None or name not in d.gradients:     # a symbolic depth: layer j only
                 continue
             value = d.gradient(name)
             symbol = self.s("W" if kind == "W" else "b", layer)
