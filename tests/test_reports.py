@@ -230,17 +230,29 @@ def test_foreign_pdf_is_not_overwritten(tmp_path, capsys):
     assert not (tmp_path / "default_network.tex").exists()    # nothing written at all
 
 
-@needs_latex
-def test_latex_error_prints_the_log_lines_and_exits_1(tmp_path, capsys):
+def test_invalid_custom_symbol_is_caught_before_latex_naming_the_field(tmp_path, capsys):
     spec = tmp_path / "bad_symbol.toml"
     spec.write_text('[network]\nsizes = [2, 2, 1]\nactivation = "tanh"\nloss = "mse"\n'
                     '[notation]\nW = "\\\\nosuchmacro{l}"\n', encoding="utf-8")
-    assert run_reports("build", str(spec), "--format", "pdf", "-o", str(tmp_path / "o")) == 1
+    assert run_reports("build", str(spec), "--format", "pdf", "-o", str(tmp_path / "o")) == 2
     err = capsys.readouterr().err
-    assert f"LaTeX could not compile {tmp_path / 'o' / 'bad_symbol.tex'}" in err
+    assert "bad_symbol.toml:6" in err and "W" in err and "nosuchmacro" in err
+    assert not (tmp_path / "o").exists()                      # nothing written
+
+
+@needs_latex
+def test_latex_error_prints_the_log_lines_and_exits_1(tmp_path, capsys, monkeypatch):
+    import reports.build as build_module
+    printer, suffix = build_module.DOCUMENTS["tex"]
+    monkeypatch.setitem(build_module.DOCUMENTS, "tex", (
+        lambda d, notation: printer(d, notation).replace(r"\maketitle", r"\nosuchmacro"),
+        suffix))
+    assert run_reports("build", "--format", "pdf", "-o", str(tmp_path / "o")) == 1
+    err = capsys.readouterr().err
+    assert f"LaTeX could not compile {tmp_path / 'o' / 'default_network.tex'}" in err
     assert "Undefined control sequence" in err and "nosuchmacro" in err
-    assert not (tmp_path / "o" / "bad_symbol.pdf").exists()
-    assert (tmp_path / "o" / "bad_symbol.tex").exists()        # kept, to be looked at
+    assert not (tmp_path / "o" / "default_network.pdf").exists()
+    assert (tmp_path / "o" / "default_network.tex").exists()    # kept, to be looked at
 
 
 # --- determinism --------------------------------------------------------------------------------
