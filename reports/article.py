@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .checks import check_summary, tag_text
 from .fragment import Raw
+from .linebreak import ARTICLE_WIDTH, split_sum, width
 from .lectures import lecture
 from .lectures.document import Algorithm, Code, Figure, Group, Table, Text
 
@@ -41,17 +42,41 @@ def checks_latex(summary, heading=r"\section*") -> str:
             + r"\begin{itemize}" + "\n" + items + "\n" + r"\end{itemize}")
 
 
-def align_latex(lines, reveal: bool = False) -> str:
-    r"""Display lines as one ``align*``, each tagged ``(n mark)``; ``reveal``: line k from
-    overlay k on (Beamer's ``\uncover`` keeps the space of what is hidden)."""
+def _scaled(math: str, available: float) -> str:
+    """``math`` shrunk to ``available`` ems when its estimated width is more."""
+    needed = width(math)
+    if needed <= available:
+        return math
+    return rf"\scalebox{{{max(available / needed, 0.25):.2f}}}{{$\displaystyle {math}$}}"
+
+
+def _rows(line, limit: float) -> list[tuple[str, str, str]]:
+    """``(lhs, rhs, tag)`` rows of one line: a long sum continued on the next rows, a piece
+    that still does not fit scaled down (:mod:`reports.linebreak`)."""
+    lhs_width = width(line.lhs) + 1.0
+    tag = tag_text(line)
+    available = limit - lhs_width - (0.55 * len(tag) + 2 if tag else 0)
+    pieces = split_sum(line.rhs, available)
+    rows = []
+    for k, piece in enumerate(pieces):
+        text = piece if k == 0 else rf"\quad {piece}"
+        rows.append((line.lhs if k == 0 else "", _scaled(text, available),
+                     tag if k == 0 else ""))
+    return rows
+
+
+def align_latex(lines, reveal: bool = False, limit: float = ARTICLE_WIDTH) -> str:
+    r"""Display lines as one ``align*``, each tagged ``(n mark)``, none wider than ``limit``
+    ems; ``reveal``: line k from overlay k on (Beamer's ``\uncover`` keeps the space of what
+    is hidden)."""
     out = [r"\begin{align*}"]
-    for k, line in enumerate(lines, start=1):
+    rows = [(k, row) for k, line in enumerate(lines, start=1) for row in _rows(line, limit)]
+    for n, (k, (lhs, rhs, tag)) in enumerate(rows, start=1):
         show = (lambda text: rf"\uncover<{k}->{{{text}}}") if reveal else (lambda text: text)
-        tag = tag_text(line)
         tag = rf" \tag*{{{show(f'({tag})')}}}" if tag else ""
-        lhs = show(line.lhs) if line.lhs else ""
-        end = r"\\" if k < len(lines) else ""
-        out.append(f"{lhs} &{show('{} ' + line.rhs)}{tag}{end}")
+        lhs = show(lhs) if lhs else ""
+        end = r"\\" if n < len(rows) else ""
+        out.append(f"{lhs} &{show('{} ' + rhs)}{tag}{end}")
     out.append(r"\end{align*}")
     return "\n".join(out)
 
@@ -75,11 +100,11 @@ def table_latex(block: Table) -> str:
                       *rows, r"\hline", r"\end{tabular}", r"\end{center}"])
 
 
-def block_latex(block, reveal: bool = False) -> str:
-    """One block of a section as LaTeX."""
+def block_latex(block, reveal: bool = False, limit: float = ARTICLE_WIDTH) -> str:
+    """One block of a section as LaTeX (display lines at most ``limit`` ems wide)."""
     if isinstance(block, Group):
         note = rf"\noindent {block.note}" + "\n" if block.note else ""
-        return note + align_latex(block.lines, reveal)
+        return note + align_latex(block.lines, reveal, limit)
     if isinstance(block, Text):
         return rf"\noindent {block.text}"
     if isinstance(block, Algorithm):
@@ -113,7 +138,9 @@ def article(doc) -> str:
         PREAMBLE,
         PDF_MARK,
         rf"\title{{{doc.title}}}",
-        rf"\author{{{doc.subtitle[0].upper() + doc.subtitle[1:]}}}",
+        # A tabular would not break a long subtitle: a paragraph of the text's width does.
+        rf"\author{{\parbox{{\linewidth}}{{\centering "
+        rf"{doc.subtitle[0].upper() + doc.subtitle[1:]}}}}}",
         r"\date{}",
         r"\begin{document}",
         r"\maketitle",

@@ -19,6 +19,7 @@ from .article import PDF_MARK, PREAMBLE, block_latex
 from .checks import check_summary
 from .lectures import lecture
 from .lectures.document import Code, Group
+from .linebreak import SLIDES_WIDTH
 
 __all__ = ["LINES_PER_FRAME", "beamer", "render_beamer"]
 
@@ -52,7 +53,8 @@ def _frames(section) -> list[str]:
         for number, chunk in enumerate(chunks):
             note = block.note if number == 0 else ""
             body = [rf"{{\footnotesize {note}}}"] if note else []
-            body.append(block_latex(replace(block, note="", lines=chunk), reveal=True))
+            body.append(block_latex(replace(block, note="", lines=chunk), reveal=True,
+                                    limit=SLIDES_WIDTH))
             frames.append(_frame(title if number == 0 else f"{title} (continued)", body))
     flush()
     return frames
