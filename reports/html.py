@@ -38,6 +38,12 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; margin
       padding: 0.2rem 0; }
 .eq math { flex: 1 1 auto; }
 .tag { flex: 0 0 auto; color: #444; }
+.group { display: grid; grid-template-columns: minmax(0, 1fr) auto minmax(0, 1fr);
+         align-items: center; column-gap: 0.3em; row-gap: 0.2rem; overflow-x: auto;
+         overflow-y: hidden; margin: 0.4rem 0; padding: 0.3rem 0; }
+.group math { margin: 0; }
+.group .lhs { text-align: right; } .group .tag-cell { text-align: right; }
+.group math { font-size: 1.08em; }
 .algorithm { border-top: 2px solid #333; border-bottom: 2px solid #333; margin: 1rem 0;
              padding: 0.3rem 0; }
 .algorithm ol { margin: 0.3rem 0; } table { border-collapse: collapse; margin: 1rem auto; }
@@ -81,11 +87,20 @@ def _tag(line) -> str:
     return f'<span class="tag"{title}>({html.escape(tag)})</span>'
 
 
+def _cell(latex: str) -> str:
+    """Inline math set in display style (full-size fractions), aligned by its cell."""
+    return mathml(latex).replace("<math ", '<math displaystyle="true" ', 1)
+
+
 def _block(block) -> str:
     if isinstance(block, Group):
+        # One grid per group: left sides right-aligned, relations aligned, tags at the right,
+        # as align* sets them.
         note = [f'<p class="note">{_text(block.note)}</p>'] if block.note else []
-        return "\n".join(note + [f'<div class="eq">{mathml(line.math, display=True)}'
-                                  f'{_tag(line)}</div>' for line in block.lines])
+        rows = [f'<span class="lhs">{_cell(line.lhs) if line.lhs else ""}</span>'
+                f'<span class="rhs">{_cell(line.rhs)}</span>'
+                f'<span class="tag-cell">{_tag(line)}</span>' for line in block.lines]
+        return "\n".join(note + ['<div class="group">', *rows, "</div>"])
     if isinstance(block, Text):
         return f"<p>{_text(block.text)}</p>"
     if isinstance(block, Algorithm):
