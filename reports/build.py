@@ -36,23 +36,27 @@ from derive.graphs import derive_graph, load_graph
 from derive.notation import get_profile
 from derive.spec import DEFAULT_SPEC, load_spec
 
-from .article import render_article
-from .beamer import render_beamer
-from .html import render_html
-from .markdown import render_markdown
-from .lectures import course_of
+from .article import article
+from .beamer import beamer
+from .extras import extra_sections
+from .html import page
+from .lectures import course_of, lecture
+from .lectures.document import Figure
+from .markdown import markdown
 from .meta import profile_of
 
 __all__ = ["DOCUMENTS", "FORMATS", "TEXLIVE_PACKAGES", "Build", "CompileFailed", "build_report",
            "compile_pdf", "derive_report", "find_latex"]
 
-#: Text format → (printer, file suffix).
+#: Text format → (printer of a :class:`~reports.lectures.document.Document`, file suffix).
 DOCUMENTS: dict[str, tuple[Callable, str]] = {
-    "tex": (render_article, ".tex"),
-    "beamer": (render_beamer, "_slides.tex"),
-    "md": (render_markdown, ".md"),
-    "html": (render_html, ".html"),
+    "tex": (article, ".tex"),
+    "beamer": (beamer, "_slides.tex"),
+    "md": (markdown, ".md"),
+    "html": (page, ".html"),
 }
+#: The file format of a figure each text format includes (HTML inlines its SVG).
+FIGURE_FILES = {"tex": "pdf", "beamer": "pdf", "md": "png"}
 FORMATS = ("pdf", *DOCUMENTS)
 #: The Debian packages that give what the documents need (Beamer needs pgf: texlive-pictures).
 TEXLIVE_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended",
@@ -147,9 +151,9 @@ def _log_excerpt(log: str) -> list[str]:
     return (out or lines[-LOG_LINES:])[:LOG_LINES]
 
 
-def compile_pdf(tex_source: str, name: str = "report.tex") -> bytes:
+def compile_pdf(tex_source: str, name: str = "report.tex", files: dict | None = None) -> bytes:
     """The PDF of a LaTeX document, compiled in a temporary folder (``name``: the .tex it
-    was written to, for messages).
+    was written to, for messages; ``files``: file name → bytes it includes, such as plots).
 
     Raises
     ------
@@ -165,6 +169,8 @@ def compile_pdf(tex_source: str, name: str = "report.tex") -> bytes:
     with tempfile.TemporaryDirectory(prefix="symbackprop-latex-") as work:
         tex = os.path.join(work, _JOB + ".tex")
         Path(tex).write_text(tex_source, encoding="utf-8")
+        for file_name, data in (files or {}).items():
+            Path(work, file_name).write_bytes(data)
         runs = 1 if command[0] == "latexmk" else 2        # pdflatex: twice, for references
         for _ in range(runs):
             try:
@@ -183,7 +189,9 @@ def compile_pdf(tex_source: str, name: str = "report.tex") -> bytes:
         return pdf.read_bytes()
 
 
-def _refuse_foreign_pdf(path: str, force: bool) -> None:
+def _refuse_foreign_binary(path: str, force: bool) -> None:
+    """Refuse to replace a PDF or PNG that does not carry symbackprop's mark (in its
+    information dictionary or text chunk)."""
     if force or not os.path.exists(path):
         return
     with open(path, "rb") as handle:
@@ -204,7 +212,7 @@ def _write_bytes(data: bytes, path: str) -> None:
 def build_report(source=None, formats=("html", "pdf"), directory: str = "report",
                  notation=None, layout=None, force: bool = False,
                  progress: Callable[[str, str], None] | None = None,
-                 name: str | None = None) -> Build:
+                 name: str | None = None, include=()) -> Build:
     """Derive, check, render and compile a report; write its files into ``directory``.
 
     Parameters
@@ -225,6 +233,10 @@ def build_report(source=None, formats=("html", "pdf"), directory: str = "report"
         Called as ``progress(stage, detail)`` for each stage: derive, check, render, compile.
     name : str, optional
         The files' stem (default: the spec's file name, or ``default_network``).
+    include : sequence of str
+        Optional sections (:data:`reports.extras.EXTRAS`): ``code``, ``table``, ``plots``;
+        the plots are written beside the documents that include them (PDF for LaTeX, PNG for
+        Markdown; the HTML holds its SVG).
 
     Returns
     -------
@@ -249,6 +261,10 @@ def build_report(source=None, formats=("html", "pdf"), directory: str = "report"
     say("derive", f"deriving the gradients of {name}")
     derivation = derive_report(source, notation, layout)
     say("check", _check_summary(derivation))
+    doc = lecture(derivation, notation)
+    doc.sections += extra_sections(derivation, tuple(include), name, notation)
+    plots = [block for section in doc.sections for block in section.blocks
+             if isinstance(block, Figure)]
     wanted = list(dict.fromkeys(formats))
     latex = find_latex()
     texts = [fmt for fmt in DOCUMENTS if fmt in wanted or (fmt == "tex" and "pdf" in wanted)]
@@ -260,20 +276,32 @@ def build_report(source=None, formats=("html", "pdf"), directory: str = "report"
                              + ") and run the same command again")
     paths = {fmt: os.path.join(directory, name + DOCUMENTS[fmt][1]) for fmt in texts}
     pdf_path = os.path.join(directory, name + ".pdf")
+    figure_files = {}
+    for fmt in texts:
+        if fmt in FIGURE_FILES:
+            for plot in plots:
+                figure_files[f"{plot.name}.{FIGURE_FILES[fmt]}"] = (plot, FIGURE_FILES[fmt])
     for path in paths.values():
         refuse_foreign(path, force)
+    for file_name in figure_files:
+        _refuse_foreign_binary(os.path.join(directory, file_name), force)
     if "pdf" in wanted and latex is not None:
-        _refuse_foreign_pdf(pdf_path, force)
+        _refuse_foreign_binary(pdf_path, force)
     rendered = {}
     for fmt in texts:
         say("render", f"{fmt}: {paths[fmt]}")
-        rendered[fmt] = DOCUMENTS[fmt][0](derivation, notation)
+        rendered[fmt] = DOCUMENTS[fmt][0](doc)
+    drawn = {file_name: plot.render(fmt) for file_name, (plot, fmt) in figure_files.items()}
     os.makedirs(directory, exist_ok=True)
+    for file_name, data in drawn.items():
+        _write_bytes(data, os.path.join(directory, file_name))
+        build.written.append(os.path.join(directory, file_name))
     for fmt in texts:
         write_output(rendered[fmt], paths[fmt], force=True)
         build.written.append(paths[fmt])
     if "pdf" in wanted and latex is not None:
         say("compile", f"{latex[0]}: {pdf_path}")
-        _write_bytes(compile_pdf(rendered["tex"], paths["tex"]), pdf_path)
+        pdf_figures = {f: data for f, data in drawn.items() if f.endswith(".pdf")}
+        _write_bytes(compile_pdf(rendered["tex"], paths["tex"], pdf_figures), pdf_path)
         build.written.append(pdf_path)
     return build

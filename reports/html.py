@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import html
 
-from latex2mathml.converter import convert
+from derive.printing.mathml import inline_mathml, mathml
 
-from derive.errors import BadInput
 from .checks import check_summary, tag_text
 from .fragment import Raw, inline_tokens
 from .lectures import lecture
@@ -51,28 +50,13 @@ th, td { border-bottom: 1px solid #999; padding: 0.2rem 0.6rem; text-align: left
 _TAGS = {"b": "strong", "i": "em", "t": "code"}
 
 
-def mathml(latex: str, display: bool = False) -> str:
-    """``latex`` as a ``<math>`` element (``display``: a block).
-
-    Raises
-    ------
-    BadInput
-        LaTeX that latex2mathml cannot read (the formula is named).
-    """
-    try:
-        return convert(latex, display="block" if display else "inline")
-    except Exception as exc:  # noqa: BLE001 -- latex2mathml raises exceptions of many kinds
-        raise BadInput(f"cannot write the formula {latex!r} as MathML: {exc}") from None
-
-
 def _text(latex_text: str) -> str:
     out = []
     for kind, value in inline_tokens(latex_text):
         if kind == "text":
             out.append(html.escape(value, quote=False))
         elif kind == "math":
-            # In running text, stretchy \left( \right) only add space around (x).
-            out.append(mathml(value.replace(r"\left(", "(").replace(r"\right)", ")")))
+            out.append(inline_mathml(value))
         else:
             out.append(f"<{'' if kind == 'open' else '/'}{_TAGS[value]}>")
     return "".join(out).strip()

@@ -246,7 +246,7 @@ def test_latex_error_prints_the_log_lines_and_exits_1(tmp_path, capsys, monkeypa
     import reports.build as build_module
     printer, suffix = build_module.DOCUMENTS["tex"]
     monkeypatch.setitem(build_module.DOCUMENTS, "tex", (
-        lambda d, notation: printer(d, notation).replace(r"\maketitle", r"\nosuchmacro"),
+        lambda doc: printer(doc).replace(r"\maketitle", r"\nosuchmacro"),
         suffix))
     assert run_reports("build", "--format", "pdf", "-o", str(tmp_path / "o")) == 1
     err = capsys.readouterr().err
@@ -419,3 +419,46 @@ def test_an_environment_the_documents_do_not_take_apart_is_kept_whole():
     assert isinstance(algorithm, Raw) and not algorithm.math
     assert algorithm == "\\begin{algorithmic}\n\\State $x \\gets 1$\n\\end{algorithmic}"
     assert isinstance(equation, Raw) and equation.math
+
+
+# --- optional sections ------------------------------------------------------------------------
+
+def test_optional_sections_add_code_table_and_plots_beside_the_documents(tmp_path):
+    build = build_report(None, ("tex", "md", "html"), str(tmp_path),
+                         include=("code", "table", "plots"))
+    names = sorted(Path(p).name for p in build.written)
+    assert names == sorted(["default_network.tex", "default_network.md", "default_network.html",
+                            "default_network_activations.pdf", "default_network_activations.png",
+                            "default_network_gradient_check.pdf",
+                            "default_network_gradient_check.png"])
+    tex = (tmp_path / "default_network.tex").read_text(encoding="utf-8")
+    md = (tmp_path / "default_network.md").read_text(encoding="utf-8")
+    page = (tmp_path / "default_network.html").read_text(encoding="utf-8")
+    for title in ("Generated NumPy code", "Finite-difference check", "Plots"):
+        assert rf"\section*{{{title}}}" in tex and f"## {title}" in md and title in page
+    assert r"\includegraphics[width=0.75\linewidth]{default_network_activations.pdf}" in tex
+    assert "![" in md and "(default_network_gradient_check.png)" in md
+    assert "<svg" in page and "def gradients(params, X, Y)" in tex
+    assert (tmp_path / "default_network_activations.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_an_unknown_optional_section_is_bad_input(tmp_path, capsys):
+    assert run_reports("build", "--format", "md", "--include", "code,movies",
+                       "-o", str(tmp_path)) == 2
+    assert "movies" in capsys.readouterr().err and not list(tmp_path.iterdir())
+
+
+def test_a_foreign_figure_file_is_not_overwritten(tmp_path, capsys):
+    (tmp_path / "default_network_activations.png").write_bytes(b"\x89PNG someone's plot")
+    assert run_reports("build", "--format", "md", "--include", "plots",
+                       "-o", str(tmp_path)) == 2
+    assert "default_network_activations.png exists" in capsys.readouterr().err
+    assert not (tmp_path / "default_network.md").exists()
+
+
+@needs_latex
+def test_the_pdf_with_every_optional_section_compiles(tmp_path):
+    build = build_report(str(ROOT / "examples" / "cs229_sigmoid_bce.toml"), ("pdf",),
+                         str(tmp_path), include=("code", "table", "plots"))
+    pdf = tmp_path / "cs229_sigmoid_bce.pdf"
+    assert str(pdf) in build.written and pdf.read_bytes().startswith(b"%PDF")

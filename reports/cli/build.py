@@ -22,6 +22,7 @@ examples:
   python -m reports build
   python -m reports build examples/cs229_sigmoid_bce.toml --format pdf -o cs229/
   python -m reports build examples/ensimag_columns.toml --format md --notation ensimag
+  python -m reports build examples/cs229_sigmoid_bce.toml --include code,table,plots
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from derive.calculus.result import LAYOUTS
 from derive.cli import EXIT_FAILED, EXIT_OK
 from derive.notation import PROFILES
 
+from ..extras import EXTRAS
 from ..build import FORMATS, TEXLIVE_PACKAGES, CompileFailed, build_report, find_latex
 
 HELP = "build a report (PDF, LaTeX, Beamer, Markdown, HTML) of a derivation"
@@ -50,6 +52,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--notation", metavar="P",
                         help=f"notation profile ({', '.join(PROFILES)}); default: the spec's")
     parser.add_argument("--layout", choices=LAYOUTS, help="layout of the derivatives")
+    parser.add_argument("--include", metavar="SECTIONS", default="",
+                        help="optional sections, comma-separated: " + "; ".join(
+                            f"{name} ({what})" for name, what in EXTRAS.items()))
     parser.add_argument("--force", action="store_true",
                         help="replace files in DIR that symbackprop did not write")
 
@@ -62,8 +67,10 @@ def run(args) -> int:
     formats = [args.format] if args.format else ["html"] + (["pdf"] if find_latex() else [])
     progress = _progress if sys.stderr.isatty() else None
     try:
+        include = [part.strip() for part in args.include.split(",") if part.strip()]
         build = build_report(args.spec, formats, args.output, notation=args.notation,
-                             layout=args.layout, force=args.force, progress=progress)
+                             layout=args.layout, force=args.force, progress=progress,
+                             include=include)
     except CompileFailed as exc:
         print(f"{PROG}: {exc}; from its log:", file=sys.stderr)
         for line in exc.lines:
