@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 
 from .errors import BadInput, UnknownName
 from .naming import fill, index_text
+from .printing.mathml import check_symbol
 
 #: The object kinds a profile must give a LaTeX template for.
 KINDS = ("a", "A", "z", "Z", "W", "Wbar", "b", "B", "D", "P", "x", "X", "y", "Y", "C", "E",
@@ -102,10 +103,12 @@ class Profile:
             if not isinstance(value, str):
                 raise BadInput(f"notation template for {key!r} must be a string", where)
             if key in ("transpose", "hadamard", "index"):
+                check_symbol(value, f"notation.{key}", where)   # before any LaTeX is compiled
                 changes[key] = value
             elif key.startswith("code."):
                 code[key[5:]] = value
             elif key in KINDS:
+                check_symbol(value, f"notation.{key}", where)
                 latex[key] = value
             else:
                 raise UnknownName("notation object", key,

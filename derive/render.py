@@ -31,6 +31,7 @@ from .printing import call_with, printer_for
 from .printing.graph_code import numpy_gradients, sympy_gradients
 from .printing.json_doc import render_json
 from .printing.latex import render_latex
+from .printing.mathml import jupyter_html, jupyter_latex, jupyter_markdown
 from .printing.text import render_text
 
 __all__ = ["FORMATS", "OPTIONS", "Rendered", "formats", "render"]
@@ -112,3 +113,16 @@ class Rendered:
     def to_numpy(self, notation=None, dtype: str = "float64") -> str:
         """NumPy code: a network's generated module (SPEC §6), a graph's gradient expressions."""
         return render(self, "numpy", notation=notation, dtype=dtype)
+
+    # Jupyter's rich display: the LaTeX fragment's displays, in the derivation's own notation.
+    def _repr_latex_(self) -> str:
+        """``$$…$$`` display math of the derivation's lines (Jupyter's ``text/latex``)."""
+        return jupyter_latex(render(self, "latex"))
+
+    def _repr_markdown_(self) -> str:
+        """Markdown with a ``$$`` block per part of the derivation."""
+        return jupyter_markdown(render(self, "latex"))
+
+    def _repr_html_(self) -> str:
+        """Self-contained HTML, every line as MathML (no script, nothing fetched)."""
+        return jupyter_html(render(self, "latex"))

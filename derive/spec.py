@@ -42,6 +42,7 @@ from .network import CONVENTIONS
 from .network import (MAX_CONCRETE_PARAMETERS, REDUCTIONS, Network, check_pairing, mlp,
                       parameter_count, resolve_activations, resolve_loss)
 from .notation import get_profile
+from .printing.mathml import check_symbol
 
 _KEYS = {
     "network": {"sizes", "activation", "activations", "loss", "convention", "reduction", "depth"},
@@ -319,6 +320,9 @@ def _notation_overrides(data: dict, locate: _Locator) -> dict:
     table = data.get("notation", {})
     if not isinstance(table, dict):
         raise BadInput("[notation] must be a table of templates", locate.where("notation"))
+    for key, value in table.items():       # LaTeX pdflatex could not read fails here, on its line
+        if isinstance(value, str) and not key.startswith("code."):
+            check_symbol(value, "", locate.where("notation", key))
     return dict(table)
 
 

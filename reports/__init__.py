@@ -4,7 +4,7 @@ HTML (SPEC §5: ``python -m reports build``).
 The mathematics is the LaTeX fragment of :func:`derive.render.render` (format ``latex``), in a
 course's notation; each module here assembles one kind of document around it:
 :mod:`~reports.article`, :mod:`~reports.beamer`, :mod:`~reports.markdown`, :mod:`~reports.html`
-(through :mod:`~reports.fragment`, which reads the fragment back as sections and lines), and
+(through :mod:`~derive.printing.fragment`, which reads the fragment back as sections and lines), and
 :mod:`~reports.build` derives, renders, compiles and writes the files.
 
 >>> import derive, reports

@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from .checks import check_summary, tag_text
-from .fragment import Raw
+from derive.printing.fragment import Raw
 from .linebreak import ARTICLE_WIDTH, split_sum, width
 from .lectures import lecture
 from .lectures.document import Algorithm, Code, Figure, Group, Table, Text

@@ -6,7 +6,7 @@ their numbers, as the displays tag them) under one wording each — the method a
 compared with, or "a definition" — explains the small mark set beside each line, and ends with
 the check of the derivation as a whole, on which the comparisons with the engine's values rest.
 The wordings are LaTeX text mode (:func:`derive.printing.checks.check_latex`), which the
-non-LaTeX printers read with :func:`reports.fragment.inline_tokens`.
+non-LaTeX printers read with :func:`derive.printing.fragment.inline_tokens`.
 
 >>> import derive
 >>> from reports.lectures import lecture

@@ -20,7 +20,7 @@ import html
 from derive.printing.mathml import inline_mathml, mathml
 
 from .checks import check_summary, tag_text
-from .fragment import Raw, inline_tokens
+from derive.printing.fragment import Raw, inline_tokens
 from .lectures import lecture
 from .lectures.document import (MARK_WORDS, Algorithm, Code, Figure, Group, Table, Text,
                                 mark_of)

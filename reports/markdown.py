@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from .checks import check_summary, tag_text
-from .fragment import Raw, inline_tokens
+from derive.printing.fragment import Raw, inline_tokens
 from .lectures import lecture
 from .lectures.document import Algorithm, Code, Figure, Group, Table, Text
 

@@ -29,7 +29,7 @@ from reports.beamer import LINES_PER_FRAME
 from reports.build import FORMATS, build_report, derive_report, find_latex
 from reports.checks import check_summary
 from reports.lectures import course_of, lecture
-from reports.fragment import Raw, read_fragment
+from derive.printing.fragment import Raw, read_fragment
 
 ROOT = Path(__file__).resolve().parents[1]
 ENSIMAG = str(ROOT / "examples" / "ensimag_columns.toml")

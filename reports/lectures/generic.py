@@ -10,7 +10,7 @@ from __future__ import annotations
 from derive.derivation import RULES
 from derive.render import render
 
-from ..fragment import Raw, read_fragment
+from derive.printing.fragment import Raw, read_fragment
 from .document import Eq, Group, Section, Text
 
 __all__ = ["fragment_sections"]
