@@ -105,6 +105,7 @@ def table_latex(block: Table) -> str:
     head = " & ".join(block.columns) + r" \\ \hline"
     rows = [" & ".join(row) + r" \\" for row in block.rows]
     return "\n".join([rf"\noindent {block.caption}", r"\begin{center}\small",
+                      r"\renewcommand{\arraystretch}{1.5}",
                       rf"\begin{{tabular}}{{{'l' * len(block.columns)}}}", r"\hline", head,
                       *rows, r"\hline", r"\end{tabular}", r"\end{center}"])
 
@@ -150,12 +151,13 @@ def article(doc) -> str:
         PREAMBLE,
         PDF_MARK,
         rf"\title{{{doc.title}}}",
-        # A tabular would not break a long subtitle: a paragraph of the text's width does.
-        rf"\author{{\parbox{{\linewidth}}{{\centering "
-        rf"{doc.subtitle[0].upper() + doc.subtitle[1:]}}}}}",
+        r"\author{}",
         r"\date{}",
         r"\begin{document}",
         r"\maketitle",
+        # Below the title as a paragraph: \author's tabular would not break a long subtitle.
+        r"\vspace{-3\baselineskip}",
+        rf"\begin{{center}}\large {doc.subtitle[0].upper() + doc.subtitle[1:]}\end{{center}}",
         "",
         "\n\n".join(body),
         "",

@@ -18,7 +18,7 @@ from dataclasses import replace
 from .article import PDF_MARK, PREAMBLE, block_latex
 from .checks import check_summary
 from .lectures import lecture
-from .lectures.document import Code, Group
+from .lectures.document import Algorithm, Code, Figure, Group, Table
 from .linebreak import SLIDES_WIDTH
 
 __all__ = ["LINES_PER_FRAME", "beamer", "render_beamer"]
@@ -44,6 +44,11 @@ def _frames(section) -> list[str]:
             pending.clear()
 
     for block in section.blocks:
+        if isinstance(block, (Algorithm, Table, Code, Figure)):
+            flush()                  # pseudo-code, a table, a listing or a plot: a frame each
+            pending.append(block)
+            flush()
+            continue
         if not isinstance(block, Group):
             pending.append(block)
             continue

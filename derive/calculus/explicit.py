@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from .matrix_nodes import ActivationPrime, AsScalar
 
@@ -61,7 +62,13 @@ def explicit_value(expr, mapping: dict):
             lambda e: body.xreplace({variable: e}))
     if isinstance(expr, sp.OneMatrix):
         return sp.ones(*expr.shape)
-    return sp.ImmutableMatrix(expr.xreplace(mapping).doit())
+    if isinstance(expr, DiagMatrix):
+        return sp.ImmutableMatrix(sp.diag(*explicit_value(expr.args[0], mapping)))
+    # Any other node: its matrix arguments made explicit first, so that a node SymPy cannot
+    # evaluate over a symbolic argument (diag of an entrywise function of a product) never is.
+    args = [explicit_value(arg, mapping) if isinstance(arg, sp.MatrixExpr) else arg
+            for arg in expr.args]
+    return sp.ImmutableMatrix(expr.func(*args).xreplace(mapping).doit())
 
 
 def written_out(body):

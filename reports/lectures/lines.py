@@ -217,8 +217,9 @@ class Writer:
 
     def shape(self, expr) -> str:
         r"""``rows \times cols`` of ``expr`` (sizes instantiated only where they are integers)."""
-        rows, cols = expr.shape
-        return rf"{sp.latex(rows)} \times {sp.latex(cols)}"
+        rows, cols = (sp.latex(n) if n.is_Atom else rf"({sp.latex(n)})" for n in
+                      (sp.sympify(m) for m in expr.shape))
+        return rf"{rows} \times {cols}"
 
     def braced(self, expr) -> str:
         r"""``expr`` with the shape of each factor (each term of a sum) under it."""
