@@ -252,6 +252,40 @@ IDENTITY_CORPUS = [
      None),
     (r"\frac{1}{2}\|W x - y\|^2", "W", LSQ, (), "denominator", r"W x x^T", "incorrect",
      "missing_term"),
+    # the order of a product
+    ("A B x", "x", {"A": (3, 3), "B": (3, 3), "x": (3, 1)}, (), "numerator", r"A B", "correct",
+     None),
+    ("A B x", "x", {"A": (3, 3), "B": (3, 3), "x": (3, 1)}, (), "numerator", r"B A",
+     "incorrect", "wrong_order"),
+    ("a^T X b", "X", {"a": (3, 1), "X": (3, 2), "b": (2, 1)}, (), "denominator", r"a b^T",
+     "correct", None),
+    ("a^T X b", "X", {"a": (3, 1), "X": (3, 2), "b": (2, 1)}, (), "denominator", r"b^T a",
+     "invalid", "wrong_order"),
+    ("a^T X b", "X", {"a": (3, 1), "X": (3, 3), "b": (3, 1)}, (), "denominator", r"b a^T",
+     "incorrect", "layout_swap"),
+    # the product rule
+    (r"\mathbf{1}^T (x \odot \sigma(x))", "x", {"x": (3, 1)}, (), "denominator",
+     r"\sigma(x) + x \odot \sigma'(x)", "correct", None),
+    (r"\mathbf{1}^T (x \odot \sigma(x))", "x", {"x": (3, 1)}, (), "denominator", r"\sigma(x)",
+     "incorrect", "missing_term"),
+    # Durham: the Jacobian J_f of f(x) = W x + b, m × n whatever the layout
+    ("f(x) = W x + b", "x", {"W": (3, 2), "b": (3, 1), "x": (2, 1)}, (), "denominator",
+     r"J_f = W", "correct", None),
+    ("W x + b", "x", {"W": (3, 2), "b": (3, 1), "x": (2, 1)}, (), "numerator", r"J_f = W^T",
+     "incorrect", "layout_swap"),
+    (r"\sigma(W x + b)", "x", {"W": (3, 2), "b": (3, 1), "x": (2, 1)}, (), "numerator",
+     r"J_f = \operatorname{diag}(\sigma'(W x + b)) W", "correct", None),
+    (r"\sigma(W x + b)", "x", {"W": (3, 2), "b": (3, 1), "x": (2, 1)}, (), "numerator",
+     r"J_f = W", "incorrect", "missing_activation_derivative"),
+    # block matrices in a claim
+    ("u^T x", "x", {"u": (2, 1), "x": (2, 1)}, (), "numerator",
+     r"\begin{bmatrix} 1 & 0 \end{bmatrix} u \, \begin{bmatrix} 1 & 0 \end{bmatrix} + "
+     r"\begin{bmatrix} 0 & 1 \end{bmatrix} u \, \begin{bmatrix} 0 & 1 \end{bmatrix}", "correct",
+     None),
+    ("x^T x", "x", {"x": (2, 1)}, (), "denominator",
+     r"\begin{bmatrix} 2 & 0 \\ 0 & 2 \end{bmatrix} x", "correct", None),
+    ("x^T x", "x", {"x": (2, 1)}, (), "denominator",
+     r"\begin{bmatrix} 2 & 0 \\ 0 & 1 \end{bmatrix} x", "incorrect", "other"),
 ]
 
 

@@ -381,3 +381,51 @@ def test_help_describes_fresh_points_and_float64_twins():
     assert "float64 twin" in text
     stated = [float(value) for value in re.findall(r"rtol ([0-9.e+-]+)\)", text)]
     assert stated == [RTOL[np.dtype(np.float32)], RTOL_OWN_PRECISION[np.dtype(np.float32)]]
+
+
+# --- the likely bug of a failing tensor (issue 10, item 3) ------------------------------------
+
+BROKEN = [
+    # (module, failing tensor, classes, phrase of the first detail)
+    ("broken_bias_not_averaged", "b2", ["missing_factor"], "not averaged over the batch (×N"),
+    ("broken_transposed_weights", "W1", ["missing_transpose"], "transposed"),
+    ("broken_sign_and_half", "W2", ["wrong_sign", "missing_factor"], "-1/2 times"),
+    ("broken_missing_bias_gradient", "b1", ["missing_term"], "zero where the numeric one"),
+]
+
+
+@pytest.mark.parametrize("name, tensor, classes, phrase", BROKEN)
+def test_mismatch_names_the_likely_bug(capsys, name, tensor, classes, phrase):
+    path = MODULES / f"{name}.py"
+    status, out, _ = _in_process(capsys, path, "--json")
+    assert status == 1
+    document = json.loads(out)
+    assert list(document["diagnosis"]) == [tensor]
+    assert [d["class"] for d in document["diagnosis"][tensor]] == classes
+    assert phrase in document["diagnosis"][tensor][0]["detail"]
+    rows = {row["name"]: row for row in document["rows"]}
+    assert rows[tensor]["diagnosis"] == document["diagnosis"][tensor]
+    assert all("diagnosis" not in row for key, row in rows.items() if key != tensor)
+    status, out, _ = _in_process(capsys, path)
+    assert status == 1
+    assert f"  likely bug in {tensor}: {classes[0]}: " in out
+
+
+def test_likely_bug_batch_size_and_directional_mode():
+    report = check_gradients(str(MODULES / "broken_bias_not_averaged.py"), seed=2)
+    n = np.asarray(report.point["X"]).shape[1]
+    assert f"(×N, N = {n})" in report.rows[-1].diagnosis[0]["detail"]
+    directional = check_gradients(str(MODULES / "broken_transposed_weights.py"),
+                                  mode="directional")
+    failing = [row for row in directional.rows if row.failed]
+    assert [row.name for row in failing] == ["W1"]
+    assert failing[0].diagnosis[0]["class"] == "missing_transpose"
+    scaled = check_gradients(str(MODULES / "broken_sign_and_half.py"), mode="directional")
+    assert [d["class"] for row in scaled.rows for d in row.diagnosis] == \
+        ["wrong_sign", "missing_factor"]
+
+
+def test_good_modules_have_no_diagnosis():
+    document = check_gradients(str(GOOD)).as_dict()
+    assert document["diagnosis"] == {}
+    assert all("diagnosis" not in row for row in document["rows"])

@@ -16,7 +16,11 @@ directions and the bisection, :mod:`verify.report` the result and its text and J
 Claims typed in LaTeX: :mod:`verify.latex` reads them (``parse_latex``), :mod:`verify.claims`
 decides them against the engine (``check_claim``), :mod:`verify.claim_points` evaluates at
 exact rational points, :mod:`verify.claim_diagnosis` names the mistake and
-:mod:`verify.verdict` holds the result (``Verdict``, ``Diagnosis``).
+:mod:`verify.verdict` holds the result (``Verdict``, ``Diagnosis``); :mod:`verify.grade`
+decides a whole class's claims (``grade``), :mod:`verify.grade_output` writes its summary,
+chart and results; :mod:`verify.derivation` checks every '=' line of a whole derivation
+(``check_derivation``), over :mod:`verify.derivation_lines` (its lines) and
+:mod:`verify.derivation_truth` (the true value of each derivative of the network's quantities).
 
 >>> import numpy as np, verify
 >>> report = verify.check_gradients((lambda p, X, Y: float(np.sum(p["W"] ** 2)),
@@ -29,6 +33,8 @@ True
 from derive.targets import draw_targets
 
 from .claims import check_claim
+from .derivation import DerivationVerdict, check_derivation
+from .grade import GradeResult, grade
 from .latex import ParsedLatex, parse_latex
 from .modules import Unusable, load_module
 from .numeric import check_gradients
@@ -37,4 +43,4 @@ from .verdict import Diagnosis, Verdict
 
 __all__ = ["check_gradients", "load_module", "draw_targets", "Unusable", "GradientReport",
            "TensorRow", "Failure", "parse_latex", "ParsedLatex", "check_claim", "Verdict",
-           "Diagnosis"]
+           "Diagnosis", "grade", "GradeResult", "check_derivation", "DerivationVerdict"]

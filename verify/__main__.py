@@ -1,6 +1,6 @@
 """``python -m verify``: check gradient code against finite differences (``code``), a
 hand-derived gradient of a network (``gradient``) or a claimed derivative of an expression
-(``expr``), typed in LaTeX.
+(``expr``), typed in LaTeX, or a whole class's gradients from a CSV file (``grade``).
 
 A command whose module is not installed yet (``derivation``: whole derivations, SPEC §5) is
 left out of the table until its module exists.
@@ -15,6 +15,7 @@ COMMANDS = {
     "gradient": "verify.cli.gradient",
     "expr": "verify.cli.expr",
     "derivation": "verify.cli.derivation",
+    "grade": "verify.cli.grade",
 }
 
 if __name__ == "__main__":

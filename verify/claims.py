@@ -38,12 +38,11 @@ and always carries a counterexample: the point and both values.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from derive.api import backprop
 from derive.calculus.claim_nodes import LAYOUTS, Gradient, Partial, SampleSum
@@ -55,9 +54,11 @@ from derive.layers.dense import Augment, DropBias
 from derive.naming import N
 from derive.notation import get_profile
 
-from .claim_diagnosis import diagnose
+from .claim_diagnosis import diagnose, order_diagnosis
 from .claim_points import draw_point, evaluate, printed, same
+from .derivation_truth import NetworkCalculus
 from .latex import parse_latex
+from .network_binding import bind_functions, resolve_derivatives
 from .verdict import Diagnosis, Verdict
 
 #: Random rational points a rational-points verdict agrees at; more for a piecewise
@@ -112,6 +113,8 @@ class Problem:
         (claim's shape, truth's shape) before sizes were instantiated, for messages.
     points : int
         How many random points must agree.
+    display : dict
+        symbol → the same symbol named by the profile's LaTeX, for the diagnosis' details.
     """
 
     claim: object
@@ -128,6 +131,7 @@ class Problem:
     neighbours: dict = field(default_factory=dict)
     shapes: tuple = ()
     points: int = POINTS
+    display: dict = field(default_factory=dict)
 
     def inputs(self, *exprs) -> list:
         """The inputs the expressions and the forward pass depend on, in sort order."""
@@ -208,72 +212,6 @@ def network_names(d, profile: str) -> dict:
     return names
 
 
-def _bind_functions(expr, d, phi_names: set):
-    """The profile's unnamed activation (g, Φ) applied to z^{[l]} made layer l's activation."""
-    net, table = d.network, d.symbols.table
-    activations = {position: net.activation(position) for position in range(1, net.depth + 1)}
-
-    def activation_for(argument):
-        layers = {table[s][1] for s in argument.atoms(sp.MatrixSymbol)
-                  if table.get(s, (None,))[0] == "z"}
-        if len(layers) == 1 and next(iter(layers)) in activations:
-            return activations[layers.pop()]
-        distinct = {a.name for a in activations.values()}
-        if len(distinct) == 1:
-            return next(iter(activations.values()))
-        raise BadInput(f"which layer's activation is applied to {argument} is ambiguous; "
-                       "apply it to z of a layer", "claim")
-
-    def bind(node):
-        function = node.function
-        unnamed = [f for f in function.atoms(AppliedUndef) if f.func.__name__ in phi_names]
-        if not unnamed:
-            return node
-        activation = activation_for(node.expr)
-        if getattr(activation, "vector_valued", False):
-            raise BadInput(f"{activation.name} is not elementwise: write its Jacobian", "claim")
-        bound = function.replace(
-            lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in phi_names,
-            lambda e: activation.function(*e.args))
-        return ElementwiseApplyFunction(bound, node.expr)
-
-    def bind_scalar(node):
-        activation = activation_for(node)
-        return activation.function(*node.args)
-
-    expr = expr.replace(lambda e: isinstance(e, ElementwiseApplyFunction), bind)
-    return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in phi_names,
-                        bind_scalar)
-
-
-def _resolve_derivatives(expr, d):
-    """``expr`` with each derivative of the loss it names (∂L/∂z^{[l]}, ∇_{W} L, ∂L/∂W) made
-    the derivation's value: the signal δ^{[l]} (1/N Δ^{[l]} in a batch), a parameter's
-    gradient; in the layout the node states."""
-    table = d.symbols.table
-    parameters = {symbol: name for symbol in table for name in d.gradients
-                  if symbol.name == name}
-
-    def value(node):
-        if is_matrix(node.of):
-            raise BadInput(f"∂({node.of})/∂({node.by}): only derivatives of the loss are "
-                           "checked yet", "claim")
-        kind, layer = table.get(node.by, (None, None))
-        if kind in ("z", "Z"):
-            gradient = d.symbols.signal(layer)
-            gradient = d.scale() * gradient if d.batch else gradient
-        elif node.by in parameters:
-            gradient = d.gradients[parameters[node.by]]
-        else:
-            raise BadInput(f"the derivative of the loss by {node.by} is not checked yet (only "
-                           "by z^{[l]} and the parameters)", "claim")
-        if isinstance(node, Partial) and node.layout == "numerator":
-            return gradient.T
-        return gradient
-
-    return expr.replace(lambda e: isinstance(e, (Partial, Gradient)), value)
-
-
 def _expander(definitions: dict):
     order = list(definitions.items())
 
@@ -286,11 +224,18 @@ def _expander(definitions: dict):
     return expand
 
 
-def _network_problem(parsed, d, wrt: str, layout: str, profile: str) -> Problem:
+def bind_network(parsed, d, profile: str) -> tuple:
+    """(value, binding): a parsed claim's value (definitions substituted) over the network's
+    own symbols — the profile's names bound, the derivatives it names resolved, the unnamed
+    activation (g, Φ) made each layer's — and the binding name symbol → network symbol (for
+    its left side).
+
+    Raises
+    ------
+    BadInput
+        A name that is no quantity of the network, or of another shape in it.
+    """
     names = network_names(d, profile)
-    parameter = next((s for s in d.symbols.table if s.name == wrt), None)
-    if parameter is None or wrt not in d.gradients:
-        raise BadInput(f"no parameter named {wrt!r}; known: {', '.join(d.gradients)}", "wrt")
     binding = {}
     unknown = []
     for name, symbol in parsed.symbols.items():
@@ -311,12 +256,24 @@ def _network_problem(parsed, d, wrt: str, layout: str, profile: str) -> Problem:
         raise BadInput(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a "
                        f"quantity of this network in the {profile} notation (known: {known})",
                        "claim")
-    claim = _resolve_derivatives(value.xreplace(binding), d)
+    claim = resolve_derivatives(value.xreplace(binding), d)
     chosen = get_profile(profile, where="notation")
     phi_names = {_name_of(chosen.symbol("phi"), profile)} - {None}
-    claim = _bind_functions(claim, d, phi_names)
-    gradient = d.gradient(wrt)
+    return bind_functions(claim, d, phi_names), binding
+
+
+def _network_problem(parsed, d, wrt: str, layout: str, profile: str) -> Problem:
+    parameter = next((s for s in d.symbols.table if s.name == wrt), None)
+    if parameter is None or wrt not in d.gradients and wrt not in _quantities(d):
+        raise BadInput(f"no parameter named {wrt!r}; known: {', '.join(d.gradients)}", "wrt")
+    claim, binding = bind_network(parsed, d, profile)
+    calculus = NetworkCalculus(d)
     left = parsed.left.xreplace(binding) if parsed.left is not None else None
+    if isinstance(left, Partial) and not calculus.is_loss(left.of) and left.by == parameter:
+        # a Jacobian of the network's quantities: ∂a^{[l]}/∂z^{[l]} = diag(g'(z^{[l]}))
+        return _displayed(network_problem(d, claim, calculus.jacobian(left.of, left.by,
+                                                                     layout)), d, profile)
+    gradient = d.gradient(wrt) if wrt in d.gradients else calculus.loss_gradient(parameter)
     is_gradient = isinstance(left, Gradient)
     if isinstance(left, (Gradient, Partial)):
         if left.by != parameter:
@@ -328,6 +285,36 @@ def _network_problem(parsed, d, wrt: str, layout: str, profile: str) -> Problem:
         raise BadInput("the left side must be \\nabla_{W} L or \\frac{\\partial L}{\\partial W}",
                        "claim")
     truth = gradient if is_gradient or layout == "denominator" else tidy(gradient.T)
+    return _displayed(network_problem(d, claim, truth, is_gradient), d, profile)
+
+
+def _displayed(problem: Problem, d, profile: str) -> Problem:
+    """``problem`` with ``display``: each symbol of the derivation → a matrix symbol named by
+    its LaTeX in ``profile`` (δ^{[2]} for B2), for the diagnosis' details (the Mines signals,
+    rows there, keep the engine's names)."""
+    chosen = get_profile(profile, where="notation")
+    sizes = {N: BATCH_SIZE} if d.batch else {}
+    for symbol, (kind, layer) in d.symbols.table.items():
+        if kind not in chosen.latex or chosen.name.startswith("mines") and kind in ("B", "D"):
+            continue
+        symbol = symbol.xreplace(sizes)
+        problem.display[symbol] = sp.MatrixSymbol(chosen.symbol(kind, layer), *symbol.shape)
+        if kind == "W" and d.network.convention == "augmented" and "Wbar" in chosen.latex:
+            without = DropBias(symbol)
+            problem.display[without] = sp.MatrixSymbol(chosen.symbol("Wbar", layer),
+                                                       *without.shape)
+    return problem
+
+
+def _quantities(d) -> list:
+    """Names of the quantities a claim may differentiate by besides the parameters."""
+    return [s.name for s, (kind, _) in d.symbols.table.items() if kind in ("x", "z", "a")]
+
+
+def network_problem(d, claim, truth, gradient: bool = False) -> Problem:
+    """The :class:`Problem` of a claim and its truth, both over the symbols of the network's
+    derivation ``d`` (per sample or batch); ``gradient``: the claim is a ∇ (for the name of
+    a transposed claim)."""
     sizes = {N: BATCH_SIZE} if d.batch else {}
     definitions = {symbol.xreplace(sizes): value.xreplace(sizes)
                    for symbol, value in d.definitions.items()}
@@ -337,7 +324,7 @@ def _network_problem(parsed, d, wrt: str, layout: str, profile: str) -> Problem:
     return Problem(claim=claim.xreplace(sizes), truth=truth.xreplace(sizes),
                    shapes=(_shape(claim), _shape(truth)), expand=_expander(definitions),
                    signals=_expander(signals), forward=forward,
-                   gradient=is_gradient,
+                   gradient=gradient,
                    targets={d.symbols.y().xreplace(sizes): d.network.loss.targets},
                    batch_size=BATCH_SIZE if d.batch else None,
                    neighbours=_neighbours(d.symbols.table, sizes),
@@ -391,6 +378,18 @@ def _instantiate(expr, sizes: dict):
     return expr.xreplace(table) if table else expr
 
 
+#: A name or a function of names before an expression's '=': ``f(x) =``, ``y =``.
+_DEFINED = re.compile(r"\s*\\?[A-Za-z]+(_\{?\w+\}?)?(\(\s*[\\A-Za-z{}_, ]+\))?\s*")
+
+
+def _function_body(expr: str) -> str:
+    """An expression without the names it defines: ``y = f(x) = W x + b`` → ``W x + b``."""
+    parts = expr.split("=")
+    if len(parts) > 1 and all(_DEFINED.fullmatch(part) for part in parts[:-1]):
+        return parts[-1]
+    return expr
+
+
 def _identity_problem(parsed, expr, wrt, layout, shapes, scalars, symmetric) -> Problem:
     try:
         result = jacobian(expr, wrt, layout="denominator", shapes=shapes, scalars=scalars,
@@ -401,9 +400,14 @@ def _identity_problem(parsed, expr, wrt, layout, shapes, scalars, symmetric) -> 
     denominator = result.expr
     left = parsed.left
     is_gradient = isinstance(left, Gradient)
-    if left is not None and not isinstance(left, (Gradient, Partial)):
-        raise BadInput("the left side must be \\nabla_{x} f or \\frac{\\partial f}{\\partial x}",
-                       "claim")
+    # J_f, the Jacobian of f as Durham writes it: the numerator-layout derivative
+    jacobian_left = isinstance(left, (sp.MatrixSymbol, sp.Symbol)) and \
+        re.fullmatch(r"J_\{?f\}?", left.name) is not None
+    if left is not None and not isinstance(left, (Gradient, Partial)) and not jacobian_left:
+        raise BadInput("the left side must be \\nabla_{x} f, \\frac{\\partial f}{\\partial x} or "
+                       "the Jacobian J_f", "claim")
+    if jacobian_left:
+        layout = "numerator"
     truth = denominator if is_gradient or layout == "denominator" else tidy(denominator.T)
     by_name = {s.name: s for s in truth.atoms(sp.MatrixSymbol) | truth.free_symbols}
     value = parsed.expanded()
@@ -474,7 +478,7 @@ def decide(problem: Problem, seed: int = 0) -> Verdict:
 
 def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
                 notation: str | None = None, shapes=None, scalars=(), symmetric=(),
-                seed: int = 0) -> Verdict:
+                seed: int = 0, reorder: bool = True) -> Verdict:
     r"""The verdict on a claimed gradient of a network, or a claimed derivative of an
     expression (SPEC §5a, §7).
 
@@ -488,7 +492,9 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
         A network (:func:`derive.mlp`, :func:`derive.load_spec`), or an expression (LaTeX,
         SymPy syntax or matrix expression) for an identity.
     wrt : str
-        A parameter name (``W2``, ``b1``) or the identity's variable.
+        A parameter name (``W2``, ``b1``) or the identity's variable; for a network, also a
+        quantity's name (``a1``, ``z2``, ``x``): the claim is then ∂L/∂a^{[1]}, or, with a
+        left side ``\frac{\partial a^{[1]}}{\partial z^{[1]}}``, that Jacobian.
     layout : {"numerator", "denominator"}
     notation : str, optional
         The profile whose symbols the claim writes (default: the network's own; none for an
@@ -498,6 +504,9 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
         names), names of scalars, names of symmetric matrices.
     seed : int
         Seed of the random rational points.
+    reorder : bool
+        Whether a product that cannot be formed is checked again with its factors swapped,
+        to name a ``wrong_order`` mistake.
 
     Returns
     -------
@@ -513,14 +522,16 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
     if layout not in LAYOUTS:
         raise BadInput(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}", "layout")
     identity = isinstance(net_or_expr, (str, sp.Basic))
+    if isinstance(net_or_expr, str):
+        net_or_expr = _function_body(net_or_expr)
     if not identity:
         notation = notation or getattr(net_or_expr, "notation", None) or "cs229"
         notation = getattr(notation, "name", notation)
         get_profile(notation, where="notation")
         d = backprop(net_or_expr, layout=layout, form="matrix")
-        if wrt not in d.gradients:
-            raise BadInput(f"no parameter named {wrt!r}; known: {', '.join(d.gradients)}",
-                           "wrt")
+        if wrt not in d.gradients and wrt not in _quantities(d):
+            raise BadInput(f"no parameter named {wrt!r}; known: {', '.join(d.gradients)} "
+                           f"(or a quantity: {', '.join(_quantities(d))})", "wrt")
         batch = backprop(net_or_expr, layout=layout, form="matrix", batch=True)
         names = network_names(d, notation)
         batch_names = {name: symbol for name, symbol in network_names(batch, notation).items()
@@ -531,7 +542,14 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
                              layout=layout)
     except BadInput as exc:
         cls = "shape_mismatch" if getattr(exc, "kind", None) == "shape" else "other"
-        return _invalid(cls, str(exc))
+        verdict = _invalid(cls, str(exc))
+        if cls == "shape_mismatch" and reorder:
+            found = order_diagnosis(claimed_latex, exc, lambda text: check_claim(
+                text, net_or_expr, wrt, layout, notation, shapes if identity else None,
+                scalars, symmetric, seed, reorder=False))
+            if found:
+                verdict = Verdict("invalid", "shape", found + verdict.diagnosis)
+        return verdict
     notes = []
     differentiated = {getattr(parsed.left, "of", None)} - {None}
     taken = [name for name in parsed.scalars
@@ -573,4 +591,4 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
 
 
 __all__ = ["ALIASES", "AUGMENTED", "BATCH_SIZE", "PIECEWISE_POINTS", "POINTS", "Problem", "check_claim", "decide",
-           "network_names"]
+           "network_names", "bind_network", "network_problem"]

@@ -25,7 +25,9 @@ coordinate (mode ``full``) or random directions per tensor (``directional``), an
    0 at every point is *uninformative*: not a failure (an unused parameter, a step network),
    but said in the headline, the table and the notes;
 6. **the report** (here) — the per-tensor table, the failures with the point they were found
-   at, the thresholds (in one line of text; in full in the JSON) and notes of what was inferred.
+   at, the likely bug of each failing tensor (:func:`~verify.report.diagnose_tensor`: a
+   constant ratio such as N, "not averaged over the batch"; the transpose; zero), the
+   thresholds (in one line of text; in full in the JSON) and notes of what was inferred.
 
 Glossary: θ the parameters, L the loss, a analytic, n numeric, h the step, e a coordinate
 vector or unit direction, η the rounding noise of one loss value.
@@ -54,7 +56,7 @@ from .kinks import Disagreement, redraw
 from .modules import (GradientModule, Unusable, apply_network, as_float_array, call,
                       call_gradients, draw_params, finite_gradients, first_output, infer_sizes,
                       infer_targets, label_of, load_module, network_facts, read_module)
-from .report import Failure, GradientReport, TensorRow
+from .report import Failure, GradientReport, TensorRow, diagnose_checked
 from .steps import NOISE_FACTOR, RTOL, Outcome, StepRule, check_entry
 from .twin import choose_differences
 
@@ -278,6 +280,8 @@ class _Checker:
         """Make (params, X, Y) the point the entries are checked at (``self.point0``)."""
         self.params = params
         self.evaluator.set_data(X, Y)
+        shape = np.shape(X)
+        self.batch_size = int(shape[1]) if len(shape) == 2 else None
         where = "the input point" if not fresh else f"fresh point #{fresh}"
         self.point0 = self.evaluator.point(params, grads=grads, loss=loss, where=where,
                                            fresh=fresh)
@@ -385,7 +389,7 @@ class _Checker:
     def _check_tensors(self, rows, fresh: int) -> tuple[list[Failure], list[str]]:
         """Check every entry of the tensors of ``rows`` at the current point; (failures, names
         of the tensors whose gradient entries and differences were all exactly 0)."""
-        entries, zero = [], []
+        entries, zero, seen = [], [], {}
         for row in rows:
             row.checked = row.failed = row.redrawn = row.nondiff = 0
             row.max_rel_error = row.max_abs_error = row.atol = 0.0
@@ -393,6 +397,7 @@ class _Checker:
             informative = False
             for key, direction in self._keys(row.shape, self.resolved_mode):
                 outcome = self._check(self.point0, row.name, key, direction)
+                seen.setdefault(row.name, []).append((key, direction, outcome))
                 row.checked += 1
                 if outcome.kind == "ok":
                     _account(row, outcome)
@@ -406,7 +411,12 @@ class _Checker:
                 zero.append(row.name)
         redraw([entry for _, entry in entries], self.point0, rounds=self.redraws,
                evaluator=self.evaluator, root=self.rule.root, rng=self.rng, check=self._check)
-        return self._failures(entries), zero
+        failures = self._failures(entries)
+        for row in rows:
+            row.diagnosis = diagnose_checked(self.point0.grads[row.name], seen.get(row.name, []),
+                                             self.resolved_mode, self.batch_size) \
+                if row.failed else []
+        return failures, zero
 
     def _failures(self, entries) -> list[Failure]:
         failures, localised = [], set()

@@ -12,6 +12,10 @@
 * ``"unusable"`` — the module could not be checked at all (missing function, wrong keys or
   shapes, NaN/inf, an exception); :attr:`GradientReport.message` says why in one line.
 
+A failing tensor is named by the near relative of the numeric gradient its analytic one
+equals (:func:`diagnose_tensor`, classes of SPEC §7): a constant ratio (N: "not averaged over
+the batch", ½ or 2: a factor, −1: the sign), the transpose, zero (missing).
+
 Glossary: ``a`` analytic value, ``n`` numeric (finite-difference) value, ``h`` the step.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -126,6 +131,7 @@ class TensorRow:
     zero_points: int = 0
     fresh: int = 0
     uninformative: bool = False
+    diagnosis: list = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -160,7 +166,8 @@ class TensorRow:
                 "atol": _json_float(self.atol), "failed": self.failed,
                 "redrawn": self.redrawn, "nondiff": self.nondiff,
                 "zero_points": self.zero_points, "fresh": self.fresh,
-                "uninformative": self.uninformative, "status": self.status}
+                "uninformative": self.uninformative, "status": self.status,
+                **({"diagnosis": list(self.diagnosis)} if self.failed else {})}
 
 
 @dataclass
@@ -261,6 +268,8 @@ class GradientReport:
                 unlisted = row.failed - sum(f.localised_by is None for f in listed)
                 if unlisted > 0:
                     lines.append(f"  ... and {unlisted} more disagreeing entries of {row.name}")
+                lines += [f"  likely bug in {row.name}: {d['class']}: {d['detail']}"
+                          for d in (row.diagnosis if row.failed else ())]
             lines.append("")
             lines += self.point_lines()
         if self.nondifferentiable:
@@ -316,8 +325,128 @@ class GradientReport:
         out["nondifferentiable"] = self.nondifferentiable
         out["uninformative"] = self.uninformative
         out["notes"] = list(self.notes)
+        out["diagnosis"] = {row.name: list(row.diagnosis) for row in self.rows if row.failed}
         out["point"] = {k: _json_value(v) for k, v in self.point.items()}
         return out
+
+
+#: Relative agreement of analytic and numeric values (beyond the check's own rtol) for a
+#: relation between them to name a bug; the largest numerator and denominator of a ratio.
+RELATION_RTOL = 1e-4
+RATIO_HEIGHT = 12
+
+
+def _close(first: np.ndarray, second: np.ndarray, rtol: float) -> bool:
+    scale = max(float(np.max(np.abs(first), initial=0.0)),
+                float(np.max(np.abs(second), initial=0.0)), 1e-300)
+    return float(np.max(np.abs(first - second), initial=0.0)) <= rtol * scale
+
+
+def _simple_ratio(value: float, rtol: float):
+    """``value`` as a Fraction of small height (2, 1/2, -1, 5), or ``None``."""
+    if not math.isfinite(value) or value == 0:
+        return None
+    fraction = Fraction(value).limit_denominator(RATIO_HEIGHT)
+    if abs(fraction.numerator) > RATIO_HEIGHT * RATIO_HEIGHT or \
+            abs(float(fraction) - value) > rtol * abs(value):
+        return None
+    return fraction
+
+
+def _ratio_diagnosis(c: Fraction, batch_size: int | None) -> list:
+    """The classes of an analytic gradient ``c`` times the numeric one."""
+    found = []
+    if c < 0:
+        found.append({"class": "wrong_sign", "detail": "the analytic gradient has the opposite "
+                      "sign" + ("" if c == -1 else f" (it is {c} times the numeric one)")})
+        c = -c
+    if c == 1:
+        return found
+    if batch_size and batch_size > 1 and c == batch_size:
+        found.append({"class": "missing_factor", "detail": f"not averaged over the batch (×N, "
+                      f"N = {batch_size}): the analytic gradient is N times the numeric one"})
+    elif batch_size and batch_size > 1 and c == Fraction(1, batch_size):
+        found.append({"class": "extra_factor", "detail": f"divided by the batch size once too "
+                      f"often (×1/N, N = {batch_size})"})
+    elif c > 1:
+        found.append({"class": "extra_factor", "detail": f"the analytic gradient is {c} times "
+                      f"the numeric one (an extra factor {c})"})
+    else:
+        found.append({"class": "missing_factor", "detail": f"the analytic gradient is {c} "
+                      f"times the numeric one (a factor {1 / c} is missing)"})
+    return found
+
+
+def diagnose_tensor(analytic, numeric, batch_size: int | None = None,
+                    rtol: float = RELATION_RTOL) -> list:
+    """The likely bug of a tensor whose analytic and numeric gradients disagree: a list of
+    ``{"class", "detail"}`` (classes of SPEC §7; ``other`` when no relation holds).
+
+    Parameters
+    ----------
+    analytic, numeric : array_like
+        The module's gradient and the finite differences, entry by entry (full mode), or the
+        two sides along each checked direction (directional mode: only a ratio or zero can
+        be seen there; pass the transposition test's values as a full pair).
+    batch_size : int, optional
+        N, the number of samples of the batch the check ran on.
+
+    >>> import numpy as np
+    >>> n = np.array([[0.5, -1.0], [2.0, 0.25]])
+    >>> [d["class"] for d in diagnose_tensor(4 * n, n, batch_size=4)]
+    ['missing_factor']
+    >>> diagnose_tensor(n.T, n)[0]["class"], diagnose_tensor(0 * n, n)[0]["class"]
+    ('missing_transpose', 'missing_term')
+    >>> [d["class"] for d in diagnose_tensor(-0.5 * n, n)]
+    ['wrong_sign', 'missing_factor']
+    """
+    a = np.asarray(analytic, dtype=float)
+    n = np.asarray(numeric, dtype=float)
+    if a.shape != n.shape or not n.size or not np.any(n != 0):
+        return [{"class": "other", "detail": "the analytic and numeric gradients disagree"}]
+    if not np.any(a != 0):
+        return [{"class": "missing_term", "detail": "the analytic gradient is zero where the "
+                 "numeric one is not (the gradient, or the term it should hold, is missing)"}]
+    big = np.abs(n) > 1e-3 * float(np.max(np.abs(n)))
+    c = _simple_ratio(float(np.median(a[big] / n[big])), rtol)
+    if c is not None and _close(a, float(c) * n, rtol):
+        found = _ratio_diagnosis(c, batch_size)
+        if found:
+            return found
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _close(a, n.T, rtol):
+        return [{"class": "missing_transpose", "detail": "transposed: the analytic gradient "
+                 "is the transpose of the numeric one"}]
+    differ = ~np.isclose(a, n, rtol=rtol, atol=rtol * float(np.max(np.abs(n))))
+    if a.ndim == 2 and differ.any():
+        rows, cols = np.nonzero(differ)
+        where = f"row {rows[0]}" if len(set(rows)) == 1 and a.shape[0] > 1 else \
+            f"column {cols[0]}" if len(set(cols)) == 1 and a.shape[1] > 1 else ""
+        if where:
+            return [{"class": "other", "detail": f"only {where} disagrees"}]
+    return [{"class": "other", "detail": "no simple relation between the analytic and numeric "
+             "gradients (not a constant factor, not the transpose)"}]
+
+
+def diagnose_checked(grads, seen: list, mode: str, batch_size: int | None = None) -> list:
+    """:func:`diagnose_tensor` from the entries a check compared, ``seen`` (key, direction,
+    outcome): the module's gradient ``grads`` against the numeric array (mode ``full``), or
+    the two sides along each direction, and the numeric side against the transposed gradient
+    (``directional``)."""
+    grads = np.asarray(grads, dtype=float)
+    if mode == "full":
+        numeric = np.zeros(grads.shape)
+        for key, _, outcome in seen:
+            numeric[key] = outcome.numeric
+        return diagnose_tensor(grads, numeric, batch_size)
+    analytic = np.array([outcome.analytic for _, _, outcome in seen])
+    numeric = np.array([outcome.numeric for _, _, outcome in seen])
+    found = diagnose_tensor(analytic, numeric, batch_size)
+    if found[0]["class"] == "other" and grads.ndim == 2 and grads.shape[0] == grads.shape[1] > 1:
+        transposed = np.array([float(np.sum(grads.T * u)) for _, u, _ in seen])
+        if _close(transposed, numeric, RELATION_RTOL):
+            return [{"class": "missing_transpose", "detail": "transposed: the analytic gradient "
+                     "is the transpose of the numeric one"}]
+    return found
 
 
 def _json_float(value):

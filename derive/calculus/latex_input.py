@@ -18,6 +18,7 @@ Grammar (juxtaposition is a product; unary minus binds looser than products)::
     primary  := number | name | ( sum ) | [ sum ] | { sum } | \frac{sum}{sum} | \sqrt[k]{sum}
               | \| sum \| [_F | _2] | | sum | | function argument | e^{sum}
               | \frac{\partial …}{\partial …} | \nabla_{name} … | \sum_… …
+              | \begin{bmatrix} sum (& sum)* (\\ sum (& sum)*)* \end{bmatrix}   (blocks)
     name     := letter or \greek, with _sub and ^{[l]} / ^{(l)} decorations, \mathbf{.},
                 \hat{.}, \mathcal{.} (see :mod:`.latex_names`)
 
@@ -47,8 +48,8 @@ from .function_names import known_functions
 from .latex_function_reading import NAMED, FunctionReading, spellings_of
 from .latex_name_reading import NameReading
 from .latex_names import ACCENTS, GREEK, PLAIN, TYPEFACES, Dialect, scalar_candidates
-from .latex_operators import (derivative_fraction, read_derivative_fraction, read_nabla,
-                              read_partial_inline, read_sum)
+from .latex_operators import (derivative_fraction, read_block_matrix, read_derivative_fraction,
+                              read_nabla, read_partial_inline, read_sum)
 from .latex_tokens import SIZING, Token, marked, tokenize
 from .matrix_nodes import is_matrix, is_one_by_one, to_scalar
 from .namespace import Namespace
@@ -60,7 +61,7 @@ _TRANSPOSE = {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}"}
 MAX_EXPONENT = 1000
 #: What a reader notices that makes an expression a matrix one (the front end routes on it).
 MATRIX_FEATURES = frozenset({"transpose", "hadamard", "layer index", "norm", "matrix function",
-                             "derivative", "sum", "identity", "ones"})
+                             "derivative", "sum", "identity", "ones", "block matrix"})
 
 
 class Group(str):
@@ -197,6 +198,7 @@ class LatexReader(NameReading, FunctionReading):
         value = self.postfix()
         while True:
             left_text = self.source(start_token.start)
+            left_end = self.tokens[self.index - 1].end
             op = self._PRODUCT_OPS.get(self.token.text)
             op_token = self.token
             if op is not None:
@@ -212,9 +214,15 @@ class LatexReader(NameReading, FunctionReading):
             candidates = scalar_candidates(self.namespace, right) if kind == "div" else \
                 scalar_candidates(self.namespace, value, columns_only=True) \
                 if kind == "mul" else ()
-            value = self.with_algebra_position(
-                op_token, lambda: getattr(self.algebra, kind)(value, right, left_text, right_text),
-                candidates)
+            try:
+                value = self.with_algebra_position(
+                    op_token, lambda: getattr(self.algebra, kind)(value, right, left_text,
+                                                                  right_text), candidates)
+            except BadInput as exc:
+                if kind == "mul" and not hasattr(exc, "operands"):  # to try them swapped
+                    exc.operands = ((start_token.start, left_end),
+                                    (right_start.start, self.tokens[self.index - 1].end))
+                raise
 
     def starts_primary(self) -> bool:
         token = self.token
@@ -227,7 +235,7 @@ class LatexReader(NameReading, FunctionReading):
                 return "abs" not in self.closers
             return token.text in "([{"
         if token.kind == "command":
-            if token.text == r"\right":
+            if token.text in (r"\right", r"\end"):
                 return False
             if token.text in SIZING:
                 nxt = self.peek()
@@ -429,6 +437,10 @@ class LatexReader(NameReading, FunctionReading):
         if token.text == r"\sum":
             self.features.add("sum")
             return read_sum(self)
+        if token.text == r"\begin":
+            return read_block_matrix(self)
+        if token.text == r"\end":
+            self.fail("unexpected \\end: an entry is missing before it")
         if token.text in (r"\prod", r"\int"):
             self.fail(f"{token.text} is not supported in a matrix expression; write it with "
                       "matrix products (x^T y, \\|x\\|^2, \\operatorname{tr})")

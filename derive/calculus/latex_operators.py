@@ -11,7 +11,9 @@ does not import the reader) at the token that starts the operator:
 - ``\sum_i …`` (no upper bound, or one other than ``N``) sums over the entries of the vectors
   the body indexes by i: ``\sum_i y_i \log a_i`` is 1ᵀ(y ⊙ log a), an ordinary expression;
 - ``\sum_{i=1}^{N} …`` sums over the samples of a batch → :class:`~.claim_nodes.SampleSum`;
-  in its body ``x^{(i)}``, ``a^{[2](i)}`` and ``x_i`` are the sample's own quantities.
+  in its body ``x^{(i)}``, ``a^{[2](i)}`` and ``x_i`` are the sample's own quantities;
+- ``\begin{bmatrix} 1 \\ v \end{bmatrix}`` (``pmatrix``, ``Bmatrix``, ``matrix``): a matrix
+  of scalar entries or of blocks (:func:`read_block_matrix`).
 
 A lone undeclared name differentiated (the L of ∂L/∂W, ∇_W L) is a scalar, and so is an
 undeclared name in an entry sum that is not indexed by i (the λ of Σ_i λ x_i²).  The body of a
@@ -28,6 +30,7 @@ import re
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..errors import BadInput
 from .claim_nodes import Gradient, Partial, SampleSum, partial_shape
 from .matrix_nodes import elementwise, is_matrix, to_scalar
 from .namespace import shape_text
@@ -304,5 +307,107 @@ def _entrywise(expr, entries: dict, reader, text: str):
     algebra.fail(f"{raise_text}: write it with vectors (x^T y, \\|x\\|^2, \\odot)")
 
 
+#: The environments of a matrix written entry by entry (or block by block).
+MATRIX_ENVIRONMENTS = ("bmatrix", "pmatrix", "Bmatrix", "matrix")
+
+
+def _environment(reader, opening) -> str:
+    """The name in ``{…}`` after ``\\begin`` or ``\\end`` (the reader moves past it)."""
+    reader.expect("{", f"{{name}} after {opening.text}")
+    start = reader.token
+    name = ""
+    while reader.token.text != "}":
+        if reader.token.kind == "end":
+            reader.fail(f"unclosed '{{' after {opening.text}", start)
+        name += reader.advance().text
+    reader.advance()
+    return name
+
+
+def read_block_matrix(reader):
+    r"""``\begin{bmatrix} 1 \\ v \end{bmatrix}`` (also ``pmatrix``, ``Bmatrix``, ``matrix``):
+    entries separated by ``&``, rows by ``\\``; each entry a scalar (a 1×1 block) or a
+    matrix block.  The blocks of a row must have one height, those of a column one width.
+    All-scalar entries make an explicit matrix, blocks a ``BlockMatrix`` ([1; v] is the
+    augmented vector ṽ, [b W] a weight matrix with its bias column)."""
+    begin = reader.advance()
+    name = _environment(reader, begin)
+    if name not in MATRIX_ENVIRONMENTS:
+        reader.fail(f"unknown environment {name!r}; a matrix is written in one of "
+                    f"{', '.join(MATRIX_ENVIRONMENTS)}", begin)
+    rows, row = [], []
+    reader.closers.append("matrix")
+    while reader.token.text != r"\end":
+        if reader.token.kind == "end":
+            reader.fail(f"\\begin{{{name}}} is not closed by \\end{{{name}}}", begin)
+        start = reader.token
+        entry = reader.sum()
+        if isinstance(entry, Unsized):
+            reader.fail("an identity or ones block needs its size here: write it as a named "
+                        "matrix", start)
+        row.append((entry, start))
+        if reader.token.text == "&":
+            reader.advance()
+        elif reader.token.kind == "rowsep":
+            reader.advance()
+            rows.append(row)
+            row = []
+        elif reader.token.text != r"\end":
+            reader.fail(f"expected & (the next entry), \\\\ (the next row) or \\end{{{name}}}")
+    reader.closers.pop()
+    if row:
+        rows.append(row)
+    end = reader.advance()
+    if _environment(reader, end) != name:
+        reader.fail(f"\\begin{{{name}}} is closed by another environment", end)
+    if not rows:
+        reader.fail("the matrix is empty", begin)
+    return _blocks(reader, rows)
+
+
+def _blocks(reader, rows):
+    """The matrix of the entries ``rows`` (lists of (value, token)), shapes checked (a
+    mismatch is an error of kind "shape", as the reader's own)."""
+    def shape(value):
+        return tuple(value.shape) if is_matrix(value) else (1, 1)
+
+    def fail(message, token):
+        try:
+            reader.fail(message, token)
+        except BadInput as error:
+            error.kind = "shape"
+            raise
+
+    width = len(rows[0])
+    for number, row in enumerate(rows[1:], 2):
+        if len(row) != width:
+            fail(f"row {number} has {len(row)} {'entry' if len(row) == 1 else 'entries'}, "
+                 f"row 1 has {width}", row[0][1])
+    for number, row in enumerate(rows, 1):
+        height = shape(row[0][0])[0]
+        for value, token in row[1:]:
+            if shape(value)[0] != height:
+                fail(f"this block is {shape_text(shape(value))}, but the first block of "
+                     f"row {number} has {height} row(s): the blocks of a row must have one "
+                     "height", token)
+    for column in range(width):
+        breadth = shape(rows[0][column][0])[1]
+        for number, row in enumerate(rows[1:], 2):
+            value, token = row[column]
+            if shape(value)[1] != breadth:
+                fail(f"this block is {shape_text(shape(value))}, but the block above it in "
+                     f"column {column + 1} has {breadth} column(s): the blocks of a column "
+                     "must have one width", token)
+    reader.features.add("block matrix")
+    if all(not is_matrix(value) or shape(value) == (1, 1) for row in rows for value, _ in row):
+        return sp.ImmutableMatrix([[to_scalar(value) if is_matrix(value) else value
+                                    for value, _ in row] for row in rows])
+    blocks = [[value if is_matrix(value) else sp.ImmutableMatrix([[value]])
+               for value, _ in row] for row in rows]
+    if len(blocks) == 1 and len(blocks[0]) == 1:
+        return blocks[0][0]
+    return sp.BlockMatrix(blocks)
+
+
 __all__ = ["derivative_fraction", "read_derivative_fraction", "read_partial_inline",
-           "read_nabla", "read_sum", "BATCH_SIZE"]
+           "read_nabla", "read_sum", "read_block_matrix", "BATCH_SIZE", "MATRIX_ENVIRONMENTS"]

@@ -1,7 +1,7 @@
 r"""The tokens of a LaTeX matrix expression, and error messages that point at a column.
 
 :func:`tokenize` splits ``v^T A v`` or ``\sigma(W x + b)`` into :class:`Token` s (commands,
-letters, numbers, norm bars, symbols; spaces and spacing commands dropped unless asked for, as
+letters, numbers, norm bars, the row separator ``\\`` of a matrix, symbols; spaces and spacing commands dropped unless asked for, as
 the claim splitter does to see ``\quad``), each with its position in the text, so that
 :func:`marked` can put a caret under the offending column.
 
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from ..errors import BadInput
 
 _TOKEN = re.compile(r"""
-    (?P<space>\s+|\\[,;:!> ]|\\quad\b|\\qquad\b|~)
+    (?P<rowsep>\\\\)
+  | (?P<space>\s+|\\[,;:!> ]|\\quad\b|\\qquad\b|~)
   | (?P<norm>\\\||\\lVert|\\rVert|\\Vert)
   | (?P<command>\\[A-Za-z]+)
   | (?P<number>[0-9]+(?:\.[0-9]+)?)

@@ -1,0 +1,93 @@
+r"""A claim's value over a network's own symbols: the derivatives it names made their true
+values, the profile's unnamed activation (g, Φ, h_{(l)}) made each layer's.
+
+Used by :func:`verify.claims.bind_network` (for :func:`verify.check_claim`) and through it by
+:func:`verify.check_derivation`.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from derive.calculus.claim_nodes import Gradient, Partial
+from derive.errors import BadInput
+
+from .derivation_truth import NetworkCalculus
+
+
+def bind_functions(expr, d, phi_names: set):
+    """The profile's unnamed activation (g, Φ, or h_{(l)} with a layer index as the Mines
+    notes write it) applied to z^{[l]} made layer l's activation."""
+    net, table = d.network, d.symbols.table
+    phi_names = set(phi_names) | {f.func.__name__ for f in expr.atoms(AppliedUndef)
+                                  if f.func.__name__.split("_")[0] in phi_names}
+    activations = {position: net.activation(position) for position in range(1, net.depth + 1)}
+
+    def activation_for(argument):
+        layers = {table[s][1] for s in argument.atoms(sp.MatrixSymbol)
+                  if table.get(s, (None,))[0] == "z"}
+        if len(layers) == 1 and next(iter(layers)) in activations:
+            return activations[layers.pop()]
+        distinct = {a.name for a in activations.values()}
+        if len(distinct) == 1:
+            return next(iter(activations.values()))
+        raise BadInput(f"which layer's activation is applied to {argument} is ambiguous; "
+                       "apply it to z of a layer", "claim")
+
+    def bind(node):
+        function = node.function
+        unnamed = [f for f in function.atoms(AppliedUndef) if f.func.__name__ in phi_names]
+        if not unnamed:
+            return node
+        activation = activation_for(node.expr)
+        if getattr(activation, "vector_valued", False):
+            raise BadInput(f"{activation.name} is not elementwise: write its Jacobian", "claim")
+        bound = function.replace(
+            lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in phi_names,
+            lambda e: activation.function(*e.args))
+        return ElementwiseApplyFunction(bound, node.expr)
+
+    def bind_scalar(node):
+        activation = activation_for(node)
+        return activation.function(*node.args)
+
+    expr = expr.replace(lambda e: isinstance(e, ElementwiseApplyFunction), bind)
+    return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in phi_names,
+                        bind_scalar)
+
+
+def resolve_derivatives(expr, d):
+    """``expr`` with each derivative of the loss it names (∂L/∂z^{[l]}, ∇_{W} L, ∂L/∂W) made
+    the derivation's value: the signal δ^{[l]} (1/N Δ^{[l]} in a batch), a parameter's
+    gradient, ∂L/∂a^{[l]} by the chain rule; each Jacobian of the network's quantities
+    (∂a^{[l]}/∂z^{[l]} = diag(g'(z^{[l]}))) by :class:`verify.derivation_truth.NetworkCalculus`;
+    in the layout the node states."""
+    table = d.symbols.table
+    parameters = {symbol: name for symbol in table for name in d.gradients
+                  if symbol.name == name}
+
+    calculus = NetworkCalculus(d)
+
+    def value(node):
+        kind, layer = table.get(node.by, (None, None))
+        if not calculus.is_loss(node.of):
+            # a Jacobian of the network's quantities (∂a^{[l]}/∂z^{[l]}, ∂z/∂a), or of an
+            # expression of them
+            return calculus.resolve(node)
+        if kind in ("z", "Z"):
+            gradient = d.symbols.signal(layer)
+            gradient = d.scale() * gradient if d.batch else gradient
+        elif node.by in parameters:
+            gradient = d.gradients[parameters[node.by]]
+        else:                           # by an activation a^{[l]} or x: the chain rule
+            gradient = calculus.loss_gradient(node.by)
+        if isinstance(node, Partial) and node.layout == "numerator":
+            return gradient.T
+        return gradient
+
+    return expr.replace(lambda e: isinstance(e, (Partial, Gradient)), value)
+
+
+__all__ = ["bind_functions", "resolve_derivatives"]
