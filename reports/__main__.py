@@ -1,8 +1,5 @@
 """``python -m reports``: documents of derivations (``build``: PDF, LaTeX, Beamer, Markdown,
-HTML).
-
-Commands not yet installed (``gallery``, ``serve``: SPEC §5) are left out of the table until
-their modules exist.
+HTML; ``gallery``: the reference reports in reports/gallery/; ``serve``: the local web page).
 """
 
 import sys
