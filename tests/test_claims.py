@@ -12,13 +12,18 @@ import json
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import derive
+import verify
 from derive.cli import run_commands
+from derive.errors import BadInput
 from verify.__main__ import COMMANDS
 from verify.claims import check_claim
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 NETS = {
     "sigmoid_bce": derive.mlp([2, 3, 1], activation="sigmoid", loss="bce"),
@@ -461,3 +466,48 @@ def test_mutated_claims_never_raise():
         assert verdict.verdict in ("correct", "incorrect", "invalid")
         assert verdict.verdict == "correct" or verdict.diagnosis
         json.dumps(verdict.as_dict())
+
+
+# --- readings that used to lose their meaning ---------------------------------------------------
+
+def test_a_layer_index_after_braces_is_an_error_not_a_power_of_one():
+    """{z}^{[1]} once read as z^1 = z, silently dropping the layer."""
+    for text in (r"{z}^{[1]}", r"\sigma(z)^{[2]}", r"(a + b)^{(2)}"):
+        with pytest.raises(BadInput, match="layer index"):
+            verify.parse_latex(text)
+    assert str(verify.parse_latex(r"z^{[1]}").expr) == "z^{[1]}"
+
+
+def test_ensimag_bold_batch_symbols_are_the_batch_not_one_sample():
+    """𝐁^2 and 𝛂^1 are the batch's (Ensimag writes one sample B^2, α^1): without 1/N the
+    batch gradient is wrong, with it right."""
+    net = derive.load_spec(str(EXAMPLES / "ensimag_columns.toml"))
+    one = verify.check_claim(r"\nabla_{\Omega^{2}} \mathcal{E} = \alpha^{1} [\mathcal{B}^{2}]^T",
+                             net, wrt="W2", notation="ensimag")
+    batch = r"\nabla_{\Omega^{2}} \mathcal{E} = FACTOR \boldsymbol{\alpha}^{1} [\mathbf{B}^{2}]^T"
+    assert one.verdict == "correct"
+    assert verify.check_claim(batch.replace("FACTOR", r"\frac{1}{N}"), net, wrt="W2",
+                              notation="ensimag").verdict == "correct"
+    wrong = verify.check_claim(batch.replace("FACTOR", ""), net, wrt="W2", notation="ensimag")
+    assert (wrong.verdict, wrong.diagnosis[0].cls) == ("incorrect", "missing_factor")
+
+
+def test_ensimag_row_signal_p_is_bound_to_the_derivative_by_the_activation():
+    net = derive.load_spec(str(EXAMPLES / "ensimag_columns.toml"))
+    right = (r"\nabla_{\Omega^{1}} \mathcal{E} = \alpha^{0} "
+             r"[\Phi'(\zeta^{1}) \odot [\mathcal{P}^{2}]^T]^T")
+    assert verify.check_claim(right, net, wrt="W1", notation="ensimag").verdict == "correct"
+    dropped = verify.check_claim(r"\nabla_{\Omega^{2}} \mathcal{E} = \alpha^{1} \mathcal{P}^{3}",
+                                 net, wrt="W2", notation="ensimag")
+    assert dropped.diagnosis[0].cls == "missing_activation_derivative"
+
+
+def test_claims_on_symbolic_augmented_sizes_are_decided():
+    """n_0 + 1 columns of W̃: a size expression, not an unreadable size."""
+    net = derive.load_spec(str(EXAMPLES / "mines_augmented_batch.toml"))
+    right = (r"\nabla_{\tilde{W}^{(2)}} \mathcal{L} = \frac{1}{N} \mathbf{E}^{(2)T} "
+             r"\tilde{V}^{(1)T}")
+    assert verify.check_claim(right, net, wrt="W2", notation="mines").verdict == "correct"
+    one = verify.check_claim(r"\nabla_{\tilde{W}^{(2)}} \mathcal{L} = E^{(2)T} \tilde{v}^{(1)T}",
+                             net, wrt="W2", notation="mines")
+    assert one.verdict == "correct"

@@ -45,6 +45,7 @@ from functools import lru_cache
 import sympy as sp
 
 from derive.api import backprop
+from derive.calculus.latex_names import decorated
 from derive.calculus.claim_nodes import LAYOUTS, Gradient, Partial, SampleSum
 from derive.calculus.matrix_nodes import is_matrix
 from derive.calculus.tidy import tidy
@@ -174,6 +175,16 @@ def _name_of(latex: str, profile: str) -> str | None:
     return next(iter(symbols)) if len(symbols) == 1 else None
 
 
+def _bold_name(latex: str, name: str) -> str | None:
+    r"""The bold spelling the reader keeps for a declared name (``\mathbf{B}^{2}``,
+    ``\boldsymbol{\alpha}^{1}``) when the profile writes ``latex`` in bold, else ``None``: an
+    undeclared bold name reads as its plain one, which may be another value (B^j, α^j)."""
+    match = re.match(r"\\(?:mathbf|boldsymbol)\{\\?([A-Za-z]+)\}", latex)
+    if not match or not name.startswith(match.group(1)):
+        return None
+    return decorated(r"\mathbf", match.group(1)) + name[len(match.group(1)):]
+
+
 def network_names(d, profile: str) -> dict:
     """name → the derivation's value each name of ``profile`` denotes (per sample, or per
     batch for a batch derivation).
@@ -199,6 +210,9 @@ def network_names(d, profile: str) -> dict:
             name = _name_of(latex, profile)
             if name is not None:
                 names.setdefault(name, value)
+                bold = _bold_name(latex, name)
+                if bold is not None:            # Ensimag's batch 𝐁^j, 𝛂^j: not B^j, α^j
+                    names.setdefault(bold, value)
         if d.network.convention == "augmented" and kind in ("a", "x", "A", "X"):
             index = chosen.layer_index(layer) if layer is not None else ""
             for latex in AUGMENTED.get(kind, ()):
@@ -209,6 +223,14 @@ def network_names(d, profile: str) -> dict:
             name = _name_of(chosen.symbol("Wbar", layer), profile)
             if name is not None:
                 names.setdefault(name, DropBias(symbol))
+    if not d.batch and "P" in chosen.latex:
+        # The Ensimag row P^{j} = ∂C/∂a^{j-1}: the engine's derivative in the numerator layout.
+        for step in d.steps:
+            if step.lhs.kind == "dC/da" and isinstance(step.lhs.layer, int):
+                row = step.rhs if d.layout == "numerator" else step.rhs.T
+                name = _name_of(chosen.symbol("P", step.lhs.layer + 1), profile)
+                if name is not None:
+                    names.setdefault(name, row)
     return names
 
 

@@ -289,6 +289,12 @@ class LatexReader(NameReading, FunctionReading):
             self.features.add("transpose")
             return self.with_algebra_position(
                 caret, lambda: self.algebra.transpose(self.algebra.inverse(value, text)))
+        if re.fullmatch(r"(?:\[[^\[\]]*\]|\([^()]*\))+", compact):
+            # ^{[1]}, ^{(l)}: a layer index, which belongs to a name (z^{[1]}); after anything
+            # else it would read as the power [1] = 1 and silently drop the index.
+            self.fail(f"the superscript {{{group}}} is a layer index, which is part of a name: "
+                      f"write the name with it (z^{{{group}}}), not after braces or an "
+                      "expression", caret)
         candidates = scalar_candidates(self.namespace, value)
         if re.fullmatch(r"-?[0-9]+", compact):
             k = sp.Integer(int(compact))

@@ -35,6 +35,9 @@ def size_of(text, where: str | None = None):
         value = int(text)
     elif isinstance(text, sp.Symbol):
         return text
+    elif isinstance(text, sp.Expr) and text.free_symbols and text.is_polynomial() and \
+            all(c > 0 for c in sp.Poly(text).coeffs()):
+        return text                    # a size expression of a network: n_0 + 1 (augmented)
     else:
         text = str(text).strip()
         if text.isdigit():
