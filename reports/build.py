@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from derive.api import backprop
-from derive.cli import GENERATED_MARK, refuse_foreign, write_output
+from derive.cli import GENERATED_MARK, refuse_foreign, write_atomically, write_output
 from derive.derivation import RULES
 from derive.errors import BadInput
 from derive.graphs import derive_graph, load_graph
@@ -201,14 +201,6 @@ def _refuse_foreign_binary(path: str, force: bool) -> None:
                    "choose another -o folder, or pass --force to replace it", "-o")
 
 
-def _write_bytes(data: bytes, path: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               prefix=".symbackprop-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
 def build_report(source=None, formats=("html", "pdf"), directory: str = "report",
                  notation=None, layout=None, force: bool = False,
                  progress: Callable[[str, str], None] | None = None,
@@ -294,7 +286,7 @@ def build_report(source=None, formats=("html", "pdf"), directory: str = "report"
     drawn = {file_name: plot.render(fmt) for file_name, (plot, fmt) in figure_files.items()}
     os.makedirs(directory, exist_ok=True)
     for file_name, data in drawn.items():
-        _write_bytes(data, os.path.join(directory, file_name))
+        write_atomically(data, os.path.join(directory, file_name))
         build.written.append(os.path.join(directory, file_name))
     for fmt in texts:
         write_output(rendered[fmt], paths[fmt], force=True)
@@ -302,6 +294,6 @@ def build_report(source=None, formats=("html", "pdf"), directory: str = "report"
     if "pdf" in wanted and latex is not None:
         say("compile", f"{latex[0]}: {pdf_path}")
         pdf_figures = {f: data for f, data in drawn.items() if f.endswith(".pdf")}
-        _write_bytes(compile_pdf(rendered["tex"], paths["tex"], pdf_figures), pdf_path)
+        write_atomically(compile_pdf(rendered["tex"], paths["tex"], pdf_figures), pdf_path)
         build.written.append(pdf_path)
     return build

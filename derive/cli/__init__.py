@@ -92,9 +92,20 @@ def write_output(text: str, path: str | None, force: bool = False) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise BadInput(f"cannot write {path}: directory {directory} does not exist", "-o")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symbackprop-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
+    write_atomically((text if text.endswith("\n") else text + "\n").encode("utf-8"), path)
+
+
+def write_atomically(data: bytes, path: str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, replaced in one
+    step; the file gets the permissions a new file gets here (the umask's), not mkstemp's
+    owner-only ones."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                               prefix=".symbackprop-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
     os.replace(tmp, path)
 
 

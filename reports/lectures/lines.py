@@ -27,6 +27,7 @@ import sympy as sp
 
 from derive.calculus.explicit import explicit_value
 from derive.derivation import Check
+from derive.errors import CheckFailed
 from derive.engine import CHECK_DEPTH, derive_matrix
 from derive.naming import J, N
 from derive.notation import Profile
@@ -46,8 +47,9 @@ SMALL_SIZES = (3, 4, 3, 2, 3)
 BATCH = 3
 
 
-class LineMismatch(AssertionError):
-    """A displayed line differs from the engine's value of its left side."""
+class LineMismatch(CheckFailed):
+    """A displayed line differs from the engine's value of its left side (the commands report
+    it with exit status 1, as every failed check of the engine)."""
 
 
 def instantiated_sizes(d) -> dict:
