@@ -5,7 +5,7 @@ r"""What every document says about its derivation before the mathematics: title 
 ...                                                   "activation": "tanh", "loss": "mse"}}))
 >>> about = describe(d, "cs229")
 >>> about.title, about.course
-('Backpropagation for a $n_{0}$-$n_{1}$ network', 'CS229')
+('Backpropagation for the $n_{0}$-$n_{1}$ network', 'CS229')
 >>> about.subtitle
 'activation tanh, loss mse, convention rows, reduction mean; in the notation of CS229'
 """
@@ -27,13 +27,15 @@ __all__ = ["About", "describe", "profile_of"]
 @dataclass(frozen=True)
 class About:
     """A derivation's title and subtitle (text-mode LaTeX, math in ``$…$``), the course whose
-    notation it is printed in (``"CS229"``), the profile, and a plain one-line summary."""
+    notation it is printed in (``"CS229"``), the profile, a plain one-line summary, and the
+    network in words (text-mode LaTeX: ``$n_{0}$-$n_{1}$ network, activation tanh, …``)."""
 
     title: str
     subtitle: str
     course: str
     profile: Profile
     summary: str
+    network: str = ""
 
 
 def profile_of(derivation, notation=None) -> Profile:
@@ -60,15 +62,18 @@ def describe(derivation, notation=None) -> About:
         sizes = ("-".join(_size(s) for s in network.sizes) if network.sizes
                  else f"depth ${sp.latex(sp.Symbol(str(network.depth)))}$")
         names = [a.name for a in network.activations]
-        activation = names[0] if len(set(names)) == 1 else ",".join(names)
-        title = f"Backpropagation for a {sizes} network"
-        details = (f"activation {latex_text(activation)}, loss {latex_text(network.loss.name)}, "
+        activation = (f"activation {latex_text(names[0])}" if len(set(names)) == 1 else
+                      "activations " + ", ".join(latex_text(name) for name in names))
+        title = f"Backpropagation for the {sizes} network"
+        details = (f"{activation}, loss {latex_text(network.loss.name)}, "
                    f"convention {network.convention}, reduction {network.reduction}")
+        network_text = f"{sizes} network, {details}"
         summary = network.describe()
     else:
         name = str(getattr(getattr(derivation, "graph", None), "name", "") or "")
         title = "Reverse accumulation on a computation graph"
         details = f"graph {latex_text(name)}" if name else "computation graph"
         summary = f"computation graph {name}".strip()
+        network_text = details
     subtitle = f"{details}; in the notation of {latex_text(course)}"
-    return About(title, subtitle, course, profile, summary)
+    return About(title, subtitle, course, profile, summary, network_text)

@@ -68,9 +68,9 @@ def test_every_text_format_is_written_and_marked(built, name):
         assert course in text, fmt
     tex = (folder / f"{name}.tex").read_text(encoding="utf-8")
     assert r"\documentclass[11pt]{article}" in tex and r"\usepackage{amsmath,amssymb}" in tex
-    assert r"\title{Backpropagation for a " in tex and r"\begin{align*}" in tex
+    assert r"\title{Backpropagation for the " in tex and r"\begin{align*}" in tex
     sizes = "2-3-1" if name == "default_network" else "3-4-2"
-    assert rf"\title{{Backpropagation for a {sizes} network}}" in tex
+    assert rf"\title{{Backpropagation for the {sizes} network}}" in tex
     slides = (folder / f"{name}_slides.tex").read_text(encoding="utf-8")
     assert r"\documentclass[aspectratio=169,10pt]{beamer}" in slides
     md = (folder / f"{name}.md").read_text(encoding="utf-8")

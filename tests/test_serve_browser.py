@@ -102,7 +102,7 @@ def test_derive_the_default_network(server, page, tmp_path):
     page.get_by_role("button", name="Derive").click()
     region = page.get_by_role("region", name="Derivation")
     region.wait_for()
-    assert "Backpropagation for a 2-3-1 network" in region.inner_text()
+    assert "Backpropagation for the 2-3-1 network" in region.inner_text()
     assert region.locator("math").count() > 20          # the steps, rendered as MathML
     links = page.get_by_role("region", name="Files").get_by_role("link")
     names = links.all_inner_texts()

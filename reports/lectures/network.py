@@ -22,8 +22,8 @@ from derive.calculus.constructors import mm, transpose
 from derive.engine import derive_matrix
 from derive.fusion import fuse_output
 from derive.naming import N
-from derive.printing.latex_escape import latex_text
 
+from ..meta import describe
 from .document import Algorithm, Group, Text
 from .lines import Writer
 
@@ -227,9 +227,10 @@ class NetworkLecture:
         """What the lecture is about: the network, the layout, the activation's definition
         and its derivative with how the engine checked it (paragraphs)."""
         r = self.w.renderer
-        text = [Text(f"The network: {latex_text(self.net.describe())}; one sample, vectors as "
-                     f"columns; derivatives in {self.layout} layout, gradients in the shape of "
-                     "their parameter.")]
+        about = describe(self.d, self.profile)
+        text = [Text(f"The network: {about.network}; one sample, vectors as columns; "
+                     f"derivatives in {self.layout} layout, gradients in the shape of their "
+                     "parameter.")]
         legend = r.legend()
         if legend:
             text.append(Text(legend.removeprefix(r"\noindent").strip()))
