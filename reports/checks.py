@@ -15,7 +15,7 @@ non-LaTeX printers read with :func:`derive.printing.fragment.inline_tokens`.
 >>> summary.title
 'How each step was checked'
 >>> summary.items[0]
-'Steps (1)--(5): a definition, nothing to check.'
+'Steps (1)--(5), (21)--(25): a definition, nothing to check.'
 """
 
 from __future__ import annotations
