@@ -511,3 +511,20 @@ def test_claims_on_symbolic_augmented_sizes_are_decided():
     one = verify.check_claim(r"\nabla_{\tilde{W}^{(2)}} \mathcal{L} = E^{(2)T} \tilde{v}^{(1)T}",
                              net, wrt="W2", notation="mines")
     assert one.verdict == "correct"
+
+
+def test_identity_scalars_as_people_declare_and_write_them():
+    """λ declared as a scalar by its LaTeX name and also as 1×1; an undeclared λ and the N of
+    1/(2N) used only as scalars in EXPR."""
+    for kwargs in ({"shapes": {"w": (3, 1), r"\lambda": (1, 1)}, "scalars": (r"\lambda",)},
+                   {"shapes": {"w": (3, 1)}, "scalars": (r"\lambda",)},
+                   {"shapes": {"w": (3, 1)}}):
+        verdict = check_claim(r"2 \lambda w", r"\lambda w^T w", wrt="w", layout="denominator",
+                              **kwargs)
+        assert verdict.verdict == "correct", (kwargs, verdict.headline)
+    right = check_claim(r"\frac{\lambda}{N} w", r"\frac{\lambda}{2N} w^T w", wrt="w",
+                        shapes={"w": (3, 1)}, layout="denominator")
+    wrong = check_claim(r"\frac{\lambda}{2N} w", r"\frac{\lambda}{2N} w^T w", wrt="w",
+                        shapes={"w": (3, 1)}, layout="denominator")
+    assert right.verdict == "correct" and wrong.verdict == "incorrect"
+    assert wrong.diagnosis[0].cls == "missing_factor"

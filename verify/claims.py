@@ -330,6 +330,33 @@ def _function_body(expr: str) -> str:
     return expr
 
 
+def _reader_name(name: str) -> str:
+    """The name the reader gives ``name`` as a user typed it (``\\lambda`` → ``lambda``)."""
+    try:
+        symbols = parse_latex(name, scalars=(name,), where="--scalar").symbols
+    except BadInput:
+        return name
+    return next(iter(symbols)) if len(symbols) == 1 else name
+
+
+def _identity_names(expr, shapes, scalars, symmetric) -> tuple[dict, tuple]:
+    """The shapes and scalars an identity's EXPR is differentiated with: names as the reader
+    spells them (``\\lambda`` is ``lambda``), a name declared both a scalar and 1×1 a scalar,
+    and what the claim reader takes as a scalar in EXPR (an undeclared λ, the N of
+    ``\\frac{1}{2N}``) declared one."""
+    scalars = tuple(dict.fromkeys(_reader_name(name) for name in scalars or ()))
+    shapes = {_reader_name(name): shape for name, shape in (shapes or {}).items()
+              if not (_reader_name(name) in scalars and tuple(shape) == (1, 1))}
+    if isinstance(expr, str):
+        try:
+            read = parse_latex(expr, shapes=shapes, scalars=scalars, where="EXPR")
+        except BadInput:
+            read = None                          # derive.jacobian says what is wrong with it
+        if read is not None:
+            scalars = tuple(dict.fromkeys([*scalars, *read.scalars]))
+    return shapes, scalars
+
+
 def _identity_problem(parsed, expr, wrt, layout, shapes, scalars, symmetric) -> Problem:
     try:
         result = jacobian(expr, wrt, layout="denominator", shapes=shapes, scalars=scalars,
@@ -464,6 +491,8 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
     identity = isinstance(net_or_expr, (str, sp.Basic))
     if isinstance(net_or_expr, str):
         net_or_expr = _function_body(net_or_expr)
+    if identity:
+        shapes, scalars = _identity_names(net_or_expr, shapes, scalars, symmetric)
     if not identity:
         notation = notation or getattr(net_or_expr, "notation", None) or "cs229"
         notation = getattr(notation, "name", notation)
