@@ -33,6 +33,13 @@ base.NETS.update(MORE_NETS)
 # softmax's coupling kept on its diagonal only, an activation derivative too many on a fused
 # a − y, block matrices (the Mines augmented vector [1; v]).
 MORE_NETWORK_CORPUS = [
+ # cs229: Φ' applied twice; the − y of a − y dropped inside the signal
+ ("cs229", "sigmoid_bce", "W1", "numerator",
+  r"\nabla_{W^{[1]}} \mathcal{L} = ((W^{[2]T} \delta^{[2]}) \odot g'(z^{[1]}) \odot g'(z^{[1]}))"
+  r" x^T", "incorrect", "wrong_activation_derivative"),
+ ("cs229", "sigmoid_bce", "W1", "numerator",
+  r"\nabla_{W^{[1]}} \mathcal{L} = ((W^{[2]T} a^{[2]}) \odot g'(z^{[1]})) x^T",
+  "incorrect", "missing_term"),
  # cmu
  ("cmu", "sigmoid_bce", "W2", "numerator", r"\nabla_{w_2} J = (z_2 - y) z_1^T", "correct", None),
  ("cmu", "sigmoid_bce", "W2", "numerator",

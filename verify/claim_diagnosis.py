@@ -47,8 +47,8 @@ import sympy as sp
 
 from .claim_points import AGREEMENT, evaluate, ratio, same
 from .claim_relatives import (DISPLAY, claim_variants, exchange_variants,
-                              extra_derivative_variants, layer_variants, order_variants,
-                              term_variants, truth_variants)
+                              extra_derivative_variants, inner_term_variants, layer_variants,
+                              order_variants, term_variants, truth_variants)
 from .verdict import Diagnosis
 
 #: Points a named relative must also match at.
@@ -226,7 +226,7 @@ def _search(problem, full_claim, full_truth, inputs, point: dict, claimed, true)
             return found
     oriented = full_truth.T if problem.transposed else full_truth
     for cls, detail, variant in truth_variants(problem, oriented) + term_variants(oriented) \
-            + order_variants(oriented, "truth"):
+            + order_variants(oriented, "truth") + inner_term_variants(oriented):
         if _matches(full_claim, variant, point) and \
                 confirmed(lambda p, cl, t, v=variant: _matches(full_claim, v, p)):
             return [Diagnosis(cls, detail)]

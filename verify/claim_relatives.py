@@ -78,6 +78,11 @@ def truth_variants(problem, full_truth):
         variants.append(("missing_activation_derivative",
                          "the activation derivative is missing (the claim equals the true "
                          "value without its factor Φ')", full_truth.xreplace({node: ones})))
+    for node in nodes:
+        variants.append(("wrong_activation_derivative",
+                         "the activation derivative applied twice (Φ' ⊙ Φ' where the chain "
+                         "rule has Φ' once)",
+                         full_truth.xreplace({node: sp.HadamardProduct(node, node)})))
     if len(nodes) > 1:
         variants.append(("missing_activation_derivative",
                          "every activation derivative is missing",
@@ -127,6 +132,24 @@ def term_variants(full_truth):
                              f"place of {text(expanded)}: true only for a symmetric "
                              "matrix", 2 * term))
     return variants + _coupling_variants(terms)
+
+
+def inner_term_variants(full_truth) -> list:
+    """(class, detail, expression) of the truth with a term dropped from a sum inside it (the
+    − y of a − y dropped inside a signal: W^{[2]T} a^{[2]} for W^{[2]T} (a^{[2]} − y))."""
+    variants = []
+    for node in sp.preorder_traversal(full_truth):
+        if node is full_truth or not isinstance(node, sp.MatAdd) or len(node.args) > 4:
+            continue
+        for k, term in enumerate(node.args):
+            rest = [t for j, t in enumerate(node.args) if j != k]
+            variants.append(("missing_term", f"a term is missing inside the true value: "
+                             f"{text(term)} of {text(node)}",
+                             full_truth.xreplace({node: sp.MatAdd(*rest) if len(rest) > 1
+                                                  else rest[0]})))
+        if len(variants) >= 8:
+            break
+    return variants
 
 
 def _inner_product(matrix):
