@@ -167,7 +167,7 @@ NETWORK_CORPUS = [
      r"\nabla_{W^{[1]}} J = \frac{1}{N} (W^{[2]T} \Delta^{[2]}) X^T",
      "incorrect", "missing_activation_derivative"),
     ("cs229", "sigmoid_bce", "b2", "numerator",
-     r"\frac{1}{N}\sum_{i=1}^N (a^{[2](i)} - y^{(i)})", "invalid", "other"),
+     r"\frac{1}{N}\sum_{i=1}^N (a^{[2](i)} - y^{(i)})", "correct", None),
     # Mines, augmented convention: W̃^{(l)}, ṽ^{(l)} = [1; v^{(l)}], x̃, E^{(l)} a row, ^t
     ("mines", "augmented", "W2", "numerator",
      r"\nabla_{\tilde{W}^{(2)}} \delta = E^{(2)t} \tilde{v}^{(1)t}", "correct", None),
@@ -528,3 +528,26 @@ def test_identity_scalars_as_people_declare_and_write_them():
                         shapes={"w": (3, 1)}, layout="denominator")
     assert right.verdict == "correct" and wrong.verdict == "incorrect"
     assert wrong.diagnosis[0].cls == "missing_factor"
+
+
+def test_sums_over_the_samples_are_the_batch_gradient():
+    """Σ_{i=1}^{N} over the samples: the body written for one sample (x^{(i)}, a^{[1](i)}),
+    compared with the batch cost's gradient (the mean over the samples)."""
+    net = NETS["sigmoid_bce"]
+    cases = [
+        (r"\frac{1}{N} \sum_{i=1}^{N} \delta^{[2](i)} a^{[1](i)T}", "W2", "correct", None),
+        (r"\frac{1}{N} \sum_{i=1}^{N} (a^{[2](i)} - y^{(i)}) a^{[1](i)T}", "W2", "correct",
+         None),
+        (r"\frac{1}{N} \sum_{i=1}^{N} (W^{[2]T} \delta^{[2](i)} \odot g'(z^{[1](i)})) "
+         r"x^{(i)T}", "W1", "correct", None),
+        (r"\frac{1}{N} \sum_{i=1}^{N} \delta^{[2](i)}", "b2", "correct", None),
+        (r"\sum_{i=1}^{N} (a^{[2](i)} - y^{(i)}) a^{[1](i)T}", "W2", "incorrect",
+         "missing_factor"),
+        (r"\frac{1}{N} \sum_{i=1}^{N} a^{[1](i)} (a^{[2](i)} - y^{(i)})", "W2", "incorrect",
+         "missing_transpose"),
+    ]
+    for body, wrt, verdict, cls in cases:
+        symbol = {"W2": "W^{[2]}", "W1": "W^{[1]}", "b2": "b^{[2]}"}[wrt]
+        found = check_claim(rf"\nabla_{{{symbol}}} J = {body}", net, wrt=wrt, notation="cs229")
+        assert found.verdict == verdict, (body, found.headline)
+        assert cls is None or found.diagnosis[0].cls == cls, (body, found.headline)

@@ -164,7 +164,32 @@ def _expander(definitions: dict):
     return expand
 
 
-def bind_network(parsed, d, profile: str) -> tuple:
+def _expand_sample_sums(claim, one, batch):
+    """``claim`` with each Σ_{i=1}^{N} over the samples written out at the N of the points:
+    the body's per-sample quantities (bound to ``one``, the per-sample derivation: x, y, a^{[l]},
+    z^{[l]}, δ^{[l]}) made the i-th columns of the batch's (X, Y, A, Z, Δ)."""
+    sums = [node for node in sp.postorder_traversal(claim) if isinstance(node, SampleSum)]
+    if not sums:
+        return claim
+    table, sym = one.symbols.table, batch.symbols
+    columns = {}
+    for symbol, (kind, layer) in table.items():
+        if kind in ("a", "z", "B") and layer is not None:
+            columns[symbol] = sym.value(kind, layer)
+        elif kind == "x":
+            columns[symbol] = sym.a(0)
+        elif kind == "y":
+            columns[symbol] = sym.y()
+    for node in sums:
+        used = [s for s in node.body.atoms(sp.MatrixSymbol) if s in columns]
+        terms = [node.body.xreplace({s: columns[s][:, i] for s in used})
+                 for i in range(BATCH_SIZE)]
+        claim = claim.xreplace({node: sp.MatAdd(*terms) if is_matrix(node.body)
+                                else sp.Add(*terms)})
+    return claim
+
+
+def bind_network(parsed, d, profile: str, one=None) -> tuple:
     """(value, binding): a parsed claim's value (definitions substituted) over the network's
     own symbols — the profile's names bound, the derivatives it names resolved, the unnamed
     activation (g, Φ) made each layer's — and the binding name symbol → network symbol (for
@@ -176,6 +201,8 @@ def bind_network(parsed, d, profile: str) -> tuple:
         A name that is no quantity of the network, or of another shape in it.
     """
     names = network_names(d, profile)
+    if one is not None:                          # a batch claim with sums over the samples
+        names = {**network_names(one, profile), **names}
     binding = {}
     unknown = []
     for name, symbol in parsed.symbols.items():
@@ -196,17 +223,20 @@ def bind_network(parsed, d, profile: str) -> tuple:
         raise BadInput(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a "
                        f"quantity of this network in the {profile} notation (known: {known})",
                        "claim")
-    claim = resolve_derivatives(value.xreplace(binding), d)
+    claim = value.xreplace(binding)
+    if one is not None:
+        claim = _expand_sample_sums(claim, one, d)
+    claim = resolve_derivatives(claim, d)
     chosen = get_profile(profile, where="notation")
     phi_names = {name_of(chosen.symbol("phi"), profile)} - {None}
     return bind_functions(claim, d, phi_names), binding
 
 
-def _network_problem(parsed, d, wrt: str, layout: str, profile: str) -> Problem:
+def _network_problem(parsed, d, wrt: str, layout: str, profile: str, one=None) -> Problem:
     parameter = next((s for s in d.symbols.table if s.name == wrt), None)
     if parameter is None or wrt not in d.gradients and wrt not in _quantities(d):
         raise BadInput(f"no parameter named {wrt!r}; known: {', '.join(d.gradients)}", "wrt")
-    claim, binding = bind_network(parsed, d, profile)
+    claim, binding = bind_network(parsed, d, profile, one)
     calculus = NetworkCalculus(d)
     left = parsed.left.xreplace(binding) if parsed.left is not None else None
     if isinstance(left, Partial) and not calculus.is_loss(left.of) and left.by == parameter:
@@ -530,12 +560,12 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
             problem = _identity_problem(parsed, net_or_expr, wrt, layout, shapes, scalars,
                                         symmetric)
         else:
+            one = None
             if parsed.expanded().atoms(SampleSum):
-                raise BadInput("sums over the samples (\\sum_{i=1}^{N}) are not checked yet: "
-                               "write the batch form with X, Y, A^{[l]}, \\Delta^{[l]}", "claim")
-            if set(parsed.symbols) & (set(batch_names) | {"N"}):
+                one, d = d, batch              # Σ over the samples: the batch's gradient
+            elif set(parsed.symbols) & (set(batch_names) | {"N"}):
                 d = batch
-            problem = _network_problem(parsed, d, wrt, layout, notation)
+            problem = _network_problem(parsed, d, wrt, layout, notation, one)
     except BadInput as exc:
         return _invalid("other", str(exc), notes)
     problem.notes = notes + problem.notes
