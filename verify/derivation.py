@@ -62,7 +62,7 @@ from .derivation_lines import EqualityLine, equality_lines
 from .derivation_tensor import contract, split_tensor_factor
 from .derivation_truth import NetworkCalculus
 from .latex import parse_latex
-from .verdict import METHODS, Diagnosis, Verdict
+from .verdict import METHODS, Diagnosis, Verdict, flat
 
 #: File suffixes a string naming a derivation's file may have.
 SUFFIXES = (".tex", ".md", ".txt", ".latex")
@@ -167,10 +167,10 @@ class DerivationVerdict:
             if wrong.counterexample:
                 example = wrong.counterexample
                 lines.append(f"counterexample at line {self.first_wrong}:")
-                lines += [f"  {name} = {_flat(value)}" for name, value in
+                lines += [f"  {name} = {flat(value)}" for name, value in
                           example["point"].items()]
-                lines.append(f"  this side: {_flat(example['claimed'])}")
-                lines.append(f"  true:      {_flat(example['true'])}")
+                lines.append(f"  this side: {flat(example['claimed'])}")
+                lines.append(f"  true:      {flat(example['true'])}")
         methods = {}
         for step in self.steps:
             methods.setdefault(step.verdict.method, []).append(str(step.line))
@@ -179,13 +179,6 @@ class DerivationVerdict:
                          f"line{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}")
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
-
-
-def _flat(value) -> str:
-    """A nested list of strings as [[a, b], [c, d]]."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_flat(v) for v in value) + "]"
-    return str(value)
 
 
 def _invalid(detail: str) -> Verdict:

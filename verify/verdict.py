@@ -100,9 +100,9 @@ class Verdict:
         if self.counterexample:
             lines.append("counterexample:")
             for name, value in self.counterexample["point"].items():
-                lines.append(f"  {name} = {_flat(value)}")
-            lines.append(f"  claimed: {_flat(self.counterexample['claimed'])}")
-            lines.append(f"  true:    {_flat(self.counterexample['true'])}")
+                lines.append(f"  {name} = {flat(value)}")
+            lines.append(f"  claimed: {flat(self.counterexample['claimed'])}")
+            lines.append(f"  true:    {flat(self.counterexample['true'])}")
         if self.method == "unread":
             lines += [f"note: {note}" for note in self.notes]
             return "\n".join(lines)
@@ -116,11 +116,11 @@ class Verdict:
         return "\n".join(lines)
 
 
-def _flat(value) -> str:
+def flat(value) -> str:
     """A nested list of strings as [[a, b], [c, d]]."""
     if isinstance(value, list):
-        return "[" + ", ".join(_flat(v) for v in value) + "]"
+        return "[" + ", ".join(flat(v) for v in value) + "]"
     return str(value)
 
 
-__all__ = ["CLASSES", "METHODS", "VERDICTS", "Diagnosis", "Verdict"]
+__all__ = ["CLASSES", "METHODS", "VERDICTS", "Diagnosis", "Verdict", "flat"]

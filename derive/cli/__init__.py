@@ -136,3 +136,22 @@ def shape_arguments(texts) -> dict:
                            f"and {shape[0]}x{shape[1]}", "--shape")
         shapes[name] = shape
     return shapes
+
+
+def split_top_level(text: str) -> list[str]:
+    """``text`` split at its commas outside parentheses and brackets, each part stripped:
+    ``Max(x/10, x),sigmoid`` is two parts.
+
+    >>> split_top_level("Max(x/10, x), sigmoid")
+    ['Max(x/10, x)', 'sigmoid']
+    """
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char in "([{") - (char in ")]}")
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return parts

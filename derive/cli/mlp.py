@@ -46,7 +46,8 @@ from ..network import CONVENTIONS, REDUCTIONS
 from ..notation import PROFILES
 from ..render import formats, render
 from ..spec import DEFAULT_SPEC, read_spec
-from . import EXIT_OK, GENERATED_MARK, add_output_arguments, refuse_foreign, write_output
+from . import (EXIT_OK, GENERATED_MARK, add_output_arguments, refuse_foreign, split_top_level,
+               write_output)
 
 HELP = "derive all gradients of an MLP from a spec file or flags"
 #: What ``--format`` can print: every format of both derivation forms (numpy: the module).
@@ -99,15 +100,7 @@ def _parse_activations(text: str | None) -> list[str] | None:
     """
     if text is None:
         return None
-    parts, depth, current = [], 0, ""
-    for char in text:
-        depth += (char in "([{") - (char in ")]}")
-        if char == "," and depth == 0:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    parts.append(current.strip())
+    parts = split_top_level(text)
     if not all(parts):
         raise BadInput(f"activations {text!r} must be names or expressions of x separated by "
                        "commas, e.g. relu,softmax", "--activations")

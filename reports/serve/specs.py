@@ -30,6 +30,7 @@ import json
 import re
 import tomllib
 
+from derive.cli import split_top_level
 from derive.spec import DEFAULT_SPEC
 
 __all__ = ["DEFAULT_SPEC", "DEFAULT_SPEC_TEXT", "NETWORK_KEYS", "OUTPUT_KEYS", "is_graph",
@@ -98,15 +99,7 @@ def _flag_value(key: str, value):
                                                                             "yes")
     if key not in ("sizes", "activations") or not isinstance(value, str):
         return value
-    parts, depth, current = [], 0, ""
-    for char in value:
-        depth += (char in "([{") - (char in ")]}")
-        if char == "," and depth == 0:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    parts.append(current.strip())
+    parts = split_top_level(value)
     if key == "sizes":
         return [int(p) if p.isdigit() else p for p in parts]
     return parts
