@@ -119,7 +119,7 @@ def test_momentum_and_adam(example):
     algorithms = {block.caption: [text for _, text in block.lines]
                   for block in example.sections[-1].blocks if isinstance(block, Algorithm)}
     momentum = algorithms["Stochastic gradient with momentum"]
-    assert r"$\tilde{W}^{(l)}_{(t+1)} = \tilde{W}^{(l)}_{(t)} - \eta\, m_{(t+1)}$" in momentum
+    assert r"${\tilde{W}^{(l)}}_{(t+1)} = {\tilde{W}^{(l)}}_{(t)} - \eta\, m_{(t+1)}$" in momentum
     adam = algorithms["Adaptive Moment Estimation (Adam; Kingma and Ba, 2014)"]
     assert any(r"\beta_2 v_{(t)} + (1 - \beta_2)" in line for line in adam)
     assert any(r"\sqrt{\hat{v}_{(t+1)}} + \varepsilon" in line for line in adam)

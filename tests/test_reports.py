@@ -462,3 +462,17 @@ def test_the_pdf_with_every_optional_section_compiles(tmp_path):
                          str(tmp_path), include=("code", "table", "plots"))
     pdf = tmp_path / "cs229_sigmoid_bce.pdf"
     assert str(pdf) in build.written and pdf.read_bytes().startswith(b"%PDF")
+
+
+@needs_latex
+@pytest.mark.parametrize("profile", ["cs229", "ensimag", "mines", "durham"])
+def test_a_custom_profile_with_subscripted_symbols_compiles_in_every_course(tmp_path, profile):
+    """A spec's own symbols may carry a subscript (W_{x}, \\delta_{o}): every course braces a
+    symbol before it adds one of its own (W_{ij}, the step t of an optimiser)."""
+    spec = tmp_path / "net.toml"
+    spec.write_text(f'[network]\nsizes = [2, 2, 1]\nactivation = "tanh"\nloss = "mse"\n'
+                    f'[output]\nnotation = "{profile}"\n'
+                    '[notation]\nW = "W_{x}{l}"\nB = "\\\\delta_{o}{l}"\na = "h_{t}{l}"\n'
+                    'phi = "f_{a}"\nC = "\\\\ell_{i}"\n', encoding="utf-8")
+    build = build_report(str(spec), ("pdf",), str(tmp_path / "out"))
+    assert str(tmp_path / "out" / "net.pdf") in build.written

@@ -155,6 +155,7 @@ def _gradients(lec: NetworkLecture) -> Section:
                                 what=f"the gradient of {weights}"))
         lines += lec.gradient_lines(layer, braced=True, kinds=("b",))
     z, W, a, B = (lec.s("z", "l"), lec.s("W", "l"), lec.s("a", "l-1"), lec.s("B", "l"))
+    z, W, a, B = (f"{{{s}}}" for s in (z, W, a, B))    # braced: a symbol may carry a subscript
     note = (rf"${z}_i$ depends on ${W}_{{ij}}$ only, through the term ${W}_{{ij}} {a}_j$: so "
             rf"$\partial {lec.s('C')}/\partial {W}_{{ij}} = {B}_i {a}_j$, "
             "and the gradient has the shape of the parameter.")

@@ -109,11 +109,11 @@ def _layer(lec: NetworkLecture) -> Section:
             rf"the weights $\omega_{{i,j}}$ of neuron $i$ in its row $i$ and its bias "
             rf"$\omega_{{i,0}}$ in column 0, so that $s_i = \omega_{{i,0}} \cdot 1 + "
             rf"\sum_{{j=1}}^{{n_{{l-1}}}} \omega_{{i,j}} v_j$; return "
-            rf"${lec.s('a', 'l')} = {lec.s('phi')}_{{(l)}}({lec.s('z', 'l')})$. "
+            rf"${lec.s('a', 'l')} = {{{lec.s('phi')}}}_{{(l)}}({lec.s('z', 'l')})$. "
             rf"${lec.s('Wbar', 'l')}$ is ${W}$ without its bias column.")
     else:
         text = Text(rf"Each layer computes ${lec.s('z', 'l')}$ from ${v}$, then "
-                    rf"${lec.s('a', 'l')} = {lec.s('phi')}_{{(l)}}({lec.s('z', 'l')})$.")
+                    rf"${lec.s('a', 'l')} = {{{lec.s('phi')}}}_{{(l)}}({lec.s('z', 'l')})$.")
     note = "The layers of this network, the shape of each factor under it."
     if any(_augmented(lec, layer) for layer in lec.layers()):
         note = ("The layers of this network, the shape of each factor under it; the bias "
@@ -325,7 +325,7 @@ def _batch(lec: NetworkLecture) -> Section:
     scale = r"\frac{1}{N} " if lec.net.reduction == "mean" else ""
     text = Text(rf"For $N$ inputs, the columns of ${lec.s('X')}$, "
                 rf"$\frac{{d{lec.s('E')}}}{{d\omega_{{i,j}}}} = {scale}\sum_{{u=1}}^{{N}} "
-                rf"\frac{{d{lec.s('C')}_u}}{{d\omega_{{i,j}}}}$: we just stack the "
+                rf"\frac{{d{{{lec.s('C')}}}_u}}{{d\omega_{{i,j}}}}$: we just stack the "
                 rf"derivatives of the individual losses, row $u$ of ${lec.s('D', 'l')}$ "
                 rf"($N \times n_l$) being the row ${lec.s('B', 'l')}$ of sample $u$. The "
                 "quantities of the forward pass are computed and stored during the forward "
@@ -341,8 +341,9 @@ def _optimisers(lec: NetworkLecture) -> Section:
     kinds = [kind for kind in ("W", "b") if lec.param(1, kind) is not None]
     cost = lec.s("E")
     params = ", ".join(lec.s(kind, "l") for kind in kinds)
-    grad = lambda kind: rf"\nabla_{{{lec.s(kind, 'l')}}} {cost}_{{n_b}}"   # noqa: E731
-    at = lambda kind, t: rf"{lec.s(kind, 'l')}_{{({t})}}"                  # noqa: E731
+    # A symbol given a subscript is braced first: it may carry one (\omega_{\cdot,0}^{(l)}).
+    grad = lambda kind: rf"\nabla_{{{lec.s(kind, 'l')}}} {{{cost}}}_{{n_b}}"  # noqa: E731
+    at = lambda kind, t: rf"{{{lec.s(kind, 'l')}}}_{{({t})}}"              # noqa: E731
     sgd = [(0, r"\textbf{for} each epoch \textbf{do}"),
            (1, r"shuffle the data set; \textbf{for} each mini-batch of $n_b$ samples "
                r"\textbf{do}"),
@@ -370,7 +371,7 @@ def _optimisers(lec: NetworkLecture) -> Section:
                  (2, rf"${at(kind, 't+1')} = {at(kind, 't')} - \eta "
                      r"\frac{\hat{m}_{(t+1)}}{\sqrt{\hat{v}_{(t+1)}} + \varepsilon}$")]
     text = Text(rf"The gradient is computed on mini-batches of moderate size $n_b$ "
-                rf"(${cost}_{{n_b}}$: the cost of a mini-batch, divided by $n_b$, so that the "
+                rf"(${{{cost}}}_{{n_b}}$: the cost of a mini-batch, divided by $n_b$, so that the "
                 r"learning rate $\eta$ does not depend on $n_b$); one moment $m$ (and $v$ for "
                 rf"Adam) per parameter ${params}$, the operations entrywise.")
     return Section("Stochastic gradient and variants", [
