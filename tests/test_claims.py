@@ -551,3 +551,15 @@ def test_sums_over_the_samples_are_the_batch_gradient():
         found = check_claim(rf"\nabla_{{{symbol}}} J = {body}", net, wrt=wrt, notation="cs229")
         assert found.verdict == verdict, (body, found.headline)
         assert cls is None or found.diagnosis[0].cls == cls, (body, found.headline)
+
+
+def test_a_layers_own_activation_as_the_printers_write_it():
+    """g^{[1]}(z^{[1]}) is layer 1's activation (not g to the power [1]), and {g^{[1]}}'(…) its
+    derivative, as the documents print them when the layers' activations differ."""
+    net = derive.mlp([2, 3, 1], activations=["tanh", "sigmoid"], loss="bce")
+    for factor in (r"{g^{[1]}}'(z^{[1]})", r"(1 - g^{[1]}(z^{[1]}) \odot g^{[1]}(z^{[1]}))"):
+        claim = rf"\nabla_{{W^{{[1]}}}} \mathcal{{L}} = (W^{{[2]T}} \delta^{{[2]}} \odot {factor}) x^T"
+        assert check_claim(claim, net, wrt="W1", notation="cs229").verdict == "correct", factor
+    wrong = (r"\nabla_{W^{[1]}} \mathcal{L} = (W^{[2]T} \delta^{[2]} \odot "
+             r"{g^{[2]}}'(z^{[1]})) x^T")
+    assert check_claim(wrong, net, wrt="W1", notation="cs229").verdict != "correct"

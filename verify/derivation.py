@@ -57,7 +57,8 @@ from derive.calculus.matrix_nodes import is_matrix
 from derive.errors import BadInput
 from derive.notation import get_profile
 
-from .claims import bind_network, decide, network_names, network_problem
+from .claims import bind_network, decide, network_problem
+from .network_names import name_of, network_names
 from .derivation_lines import EqualityLine, equality_lines
 from .derivation_tensor import contract, split_tensor_factor
 from .derivation_truth import NetworkCalculus
@@ -70,6 +71,12 @@ SUFFIXES = (".tex", ".md", ".txt", ".latex")
 
 def _shape(expr) -> tuple:
     return tuple(expr.shape) if is_matrix(expr) else (1, 1)
+
+
+def _plain(size: str) -> str:
+    """A size as LaTeX, without spaces or outer parentheses (``(n_{0} + 1)`` → ``n_{0}+1``)."""
+    size = size.replace(" ", "")
+    return size[1:-1] if size.startswith("(") and size.endswith(")") else size
 
 
 def _size(shape) -> str:
@@ -194,10 +201,19 @@ class _Reader:
         self.shapes = {name: _shape(symbol) for name, symbol in names.items()}
         self.calculus = NetworkCalculus(d)
 
+    def _is_cost(self, side: str) -> bool:
+        """Whether ``side`` is the profile's symbol of the cost (per sample, or the batch's)."""
+        profile = get_profile(self.notation, where="notation")
+        kind = "E" if self.d.batch else "C"
+        own = name_of(profile.symbol(kind), self.notation)
+        return own is not None and name_of(side.strip(), self.notation) == own
+
     def value(self, side: str, definitions: str, where: str):
         """(value, left node) of one side: its value over the network's symbols, and the
         parsed node (a Gradient, for the name of a transposed claim)."""
         text = f"{side}, {definitions}" if definitions else side
+        if self._is_cost(side):                  # the loss itself: L = -y log(ŷ) - …
+            return self.d.cost, None
         try:
             parsed = parse_latex(text, shapes=self.shapes, profile=self.notation,
                                  layout=self.layout, where=where)
@@ -253,10 +269,17 @@ def _annotation_checks(line: EqualityLine, reader: _Reader, d, seed: int) -> tup
             continue
         if annotation.shape is not None:
             rows, cols = annotation.shape
+            shape = _shape(body)
             if not (rows.isdigit() and cols.isdigit()):
-                texts.append(f"underbrace {annotation.text}: a shape in names, not checked")
+                # sizes by name: checked when they are the network's own (n_{1} \times 1)
+                printed = [_plain(sp.latex(n)) for n in shape]
+                if printed != [_plain(rows), _plain(cols)]:
+                    texts.append(f"underbrace {annotation.text}: a shape in other names, "
+                                 "not checked")
+                    continue
+                texts.append(f"underbrace {annotation.text}: right shape ({_size(shape)})")
                 continue
-            shape, stated = _shape(body), (int(rows), int(cols))
+            stated = (int(rows), int(cols))
             ok = shape == stated
             texts.append(f"underbrace {annotation.text}: {'right' if ok else 'wrong'} shape"
                          f" ({_size(shape)})")

@@ -37,10 +37,11 @@ _BLOCK = re.compile(
     r"\\begin\{(?P<env>(?:%s)\*?)\}(?:\{\d+\})?(?P<body>.*?)\\end\{(?P=env)\}"
     r"|\$\$(?P<dollars>.*?)\$\$|\\\[(?P<bracket>.*?)\\\]" % "|".join(_ENVIRONMENTS), re.S)
 _DROP = re.compile(r"\\(?:tag\*?|label)\s*\{[^{}]*\}|\\nonumber\b|\\notag\b|\\displaystyle\b"
+                   r"|(?<!\\)\{\}"
                    r"|\\(?:textstyle|nolimits)\b|\\[,;:!>]|(?<!\\)\\ |\\(?:begin|end)\{(?:%s)\}(?:\{\d+\})?"
                    % "|".join(_INNER))
 _REMARK = re.compile(r"\\q?quad\s*\\(?:text|textrm|mbox|textnormal)\s*\{")
-_SHAPE = re.compile(r"^\s*\(?\s*(\w+)\s*\\times\s*(\w+)\s*\)?\s*$")
+_SHAPE = re.compile(r"^\s*((?:(?!\\times).)+?)\s*\\times\s*((?:(?!\\times).)+?)\s*$")
 
 
 @dataclass(frozen=True)

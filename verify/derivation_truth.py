@@ -37,6 +37,7 @@ import sympy as sp
 from derive.calculus.claim_nodes import Gradient, Partial, partial_shape
 from derive.calculus.matrix_nodes import is_matrix
 from derive.errors import BadInput
+from derive.fusion import loss_gradient
 from derive.jacobians import jacobian
 from derive.layers.dense import DropBias
 
@@ -134,6 +135,9 @@ class NetworkCalculus:
             raise BadInput("the derivative of the batch cost by the output is not checked; "
                            "write it by the signal Δ", "derivation")
         target = self.d.symbols.y()
+        if not sp.sympify(output.shape[0]).is_Integer:
+            # symbolic sizes: the loss's derivative entry by entry, in matrix form
+            return loss_gradient(self.d.network.loss, output, target)
         rows = int(output.shape[0])
         entries = [output[k, 0] for k in range(rows)]
         loss = self.d.network.loss.per_sample(sp.Matrix(entries),

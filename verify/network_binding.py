@@ -7,6 +7,8 @@ Used by :func:`verify.claims.bind_network` (for :func:`verify.check_claim`) and 
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -22,10 +24,21 @@ def bind_functions(expr, d, phi_names: set):
     notes write it) applied to z^{[l]} made layer l's activation."""
     net, table = d.network, d.symbols.table
     phi_names = set(phi_names) | {f.func.__name__ for f in expr.atoms(AppliedUndef)
-                                  if f.func.__name__.split("_")[0] in phi_names}
+                                  if re.split(r"[_^]", f.func.__name__)[0] in phi_names}
     activations = {position: net.activation(position) for position in range(1, net.depth + 1)}
 
-    def activation_for(argument):
+    def named_layer(name: str):
+        """The layer a function's name carries (g^{[2]}, h_{(2)}, \\Phi^{2}), or None."""
+        found = re.search(r"[_^]\{?[\[(]?\s*(\d+)\s*[\])]?\}?$", name)
+        return int(found.group(1)) if found else None
+
+    def activation_for(argument, name: str = ""):
+        layer = named_layer(name)
+        if layer is not None:
+            if layer not in activations:
+                raise BadInput(f"{name} names layer {layer}, which this network has not "
+                               f"(layers 1 to {net.depth})", "claim")
+            return activations[layer]
         layers = {table[s][1] for s in argument.atoms(sp.MatrixSymbol)
                   if table.get(s, (None,))[0] == "z"}
         if len(layers) == 1 and next(iter(layers)) in activations:
@@ -41,7 +54,7 @@ def bind_functions(expr, d, phi_names: set):
         unnamed = [f for f in function.atoms(AppliedUndef) if f.func.__name__ in phi_names]
         if not unnamed:
             return node
-        activation = activation_for(node.expr)
+        activation = activation_for(node.expr, unnamed[0].func.__name__)
         if getattr(activation, "vector_valued", False):
             raise BadInput(f"{activation.name} is not elementwise: write its Jacobian", "claim")
         bound = function.replace(
@@ -50,7 +63,7 @@ def bind_functions(expr, d, phi_names: set):
         return ElementwiseApplyFunction(bound, node.expr)
 
     def bind_scalar(node):
-        activation = activation_for(node)
+        activation = activation_for(node, node.func.__name__)
         return activation.function(*node.args)
 
     expr = expr.replace(lambda e: isinstance(e, ElementwiseApplyFunction), bind)

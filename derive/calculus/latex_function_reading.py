@@ -16,7 +16,7 @@ import sympy as sp
 
 from .function_names import known_functions, scalar_function
 from .functions import NamedFunction, latex_name
-from .latex_names import GREEK, scalar_candidates
+from .latex_names import GREEK, LAYER_INDEX, scalar_candidates
 from .latex_tokens import SIZING, Token
 from .matrix_nodes import elementwise, is_matrix, is_one_by_one, prime_function
 
@@ -105,6 +105,15 @@ class FunctionReading:
             elif self.token.text == "^":
                 caret = self.advance()
                 power = self.group_text()
+                compact = power.replace(" ", "")
+                if generic and (re.fullmatch(r"\[[^\]]*\]|\([^)]*\)", compact) or
+                                (self.dialect.superscript_names and
+                                 LAYER_INDEX.fullmatch(compact))):
+                    # the course's function of one layer (g^{[2]}, Ensimag's \Phi^{2}): a
+                    # layer index, not a power; the layer is its argument's
+                    word += f"^{{{compact}}}"
+                    power = None
+                    continue
                 if power.replace(" ", "") in ("-1", "{-1}"):
                     self.fail(f"{token.text}^{{-1}} is ambiguous (the inverse function or "
                               f"1/{word}); write 1/{token.text}(…) or name the inverse "

@@ -76,6 +76,16 @@ class Group(str):
         return group
 
 
+#: A braced name with a superscript, primed: ``{g^{[1]}}'`` (how printers write the
+#: derivative of a layer's activation, since ``g^{[1]}'`` reads badly in LaTeX).
+_PRIMED_GROUP = re.compile(r"\{(\\?[A-Za-z]+\^\{[^{}]*\})\}(?=')")
+
+
+def _unbrace_primed_names(text: str) -> str:
+    """``{g^{[1]}}'`` read as ``g^{[1]}'`` — the braces made spaces, so positions stay."""
+    return _PRIMED_GROUP.sub(lambda m: f" {m.group(1)} ", text)
+
+
 class LatexReader(NameReading, FunctionReading):
     """Recursive-descent parser over :func:`tokenize`'s tokens.
 
@@ -94,7 +104,7 @@ class LatexReader(NameReading, FunctionReading):
         self.dialect = dialect or PLAIN
         self.layout = layout
         try:
-            self.tokens = tokenize(text, where)
+            self.tokens = tokenize(_unbrace_primed_names(text), where)
         except BadInput as exc:
             if echo is None:
                 raise
