@@ -17,11 +17,12 @@ from itertools import count
 
 import sympy as sp
 
-from derive.jacobians import jacobian
 from derive.calculus.constructors import mm, transpose
 from derive.engine import derive_matrix
 from derive.fusion import fuse_output
+from derive.jacobians import jacobian
 from derive.naming import N
+from derive.printing.latex_doc import has_entrywise
 
 from ..meta import describe
 from .document import Algorithm, Group, Text
@@ -234,4 +235,8 @@ class NetworkLecture:
         legend = r.legend()
         if legend:
             text.append(Text(legend.removeprefix(r"\noindent").strip()))
+        if any(has_entrywise(step.rhs) for step in self.d.steps):
+            text.append(Text("Inside the per-entry loss and its derivative, sums, products "
+                             f"(${self.profile.hadamard}$), fractions, powers and functions of "
+                             "vectors are taken entry by entry."))
         return text
