@@ -101,12 +101,17 @@ def write_atomically(data: bytes, path: str) -> None:
     owner-only ones."""
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
                                prefix=".symbackprop-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except BaseException:                 # nothing half-written is left behind
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def add_variable_arguments(parser) -> None:
