@@ -563,3 +563,15 @@ def test_a_layers_own_activation_as_the_printers_write_it():
     wrong = (r"\nabla_{W^{[1]}} \mathcal{L} = (W^{[2]T} \delta^{[2]} \odot "
              r"{g^{[2]}}'(z^{[1]})) x^T")
     assert check_claim(wrong, net, wrt="W1", notation="cs229").verdict != "correct"
+
+
+def test_the_derivative_of_a_one_by_one_layer_is_that_layers():
+    """g'(z^{[2]}) for a 1×1 z^{[2]} is a number (Subs of a derivative): bound to layer 2's
+    activation when the layers differ, so a Φ' too many on a fused a − y is named."""
+    net = derive.mlp([2, 2, 1], activations=["softplus", "sigmoid"], loss="bce")
+    extra = check_claim(r"\nabla_{W^{[2]}} \mathcal{L} = (a^{[2]}-y) a^{[1]T} \odot g'(z^{[2]})",
+                        net, wrt="W2", notation="cs229")
+    assert (extra.verdict, extra.diagnosis[0].cls) == ("incorrect",
+                                                       "wrong_activation_derivative")
+    assert check_claim(r"\nabla_{W^{[2]}} \mathcal{L} = (a^{[2]}-y) a^{[1]T}", net, wrt="W2",
+                       notation="cs229").verdict == "correct"

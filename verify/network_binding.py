@@ -66,7 +66,19 @@ def bind_functions(expr, d, phi_names: set):
         activation = activation_for(node, node.func.__name__)
         return activation.function(*node.args)
 
+    def bind_subs(node):
+        """g'(z) of a 1×1 z: the derivative at the point, bound by the point's layer."""
+        unnamed = [f for f in node.expr.atoms(AppliedUndef) if f.func.__name__ in phi_names]
+        if not unnamed:
+            return node
+        activation = activation_for(sp.Tuple(*node.point), unnamed[0].func.__name__)
+        bound = node.expr.replace(
+            lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in phi_names,
+            lambda e: activation.function(*e.args))
+        return sp.Subs(bound, node.variables, node.point)
+
     expr = expr.replace(lambda e: isinstance(e, ElementwiseApplyFunction), bind)
+    expr = expr.replace(lambda e: isinstance(e, sp.Subs), bind_subs)     # outside Φ'(Z)
     return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in phi_names,
                         bind_scalar)
 
