@@ -575,3 +575,16 @@ def test_the_derivative_of_a_one_by_one_layer_is_that_layers():
                                                        "wrong_activation_derivative")
     assert check_claim(r"\nabla_{W^{[2]}} \mathcal{L} = (a^{[2]}-y) a^{[1]T}", net, wrt="W2",
                        notation="cs229").verdict == "correct"
+
+
+def test_a_fraction_of_vectors_is_entry_by_entry_and_of_matrices_refused():
+    """y/a for vectors has one meaning (a vector has no inverse): entrywise, as the per-entry
+    loss's derivative is written; A/B for square matrices stays an error (A B^{-1}?)."""
+    net = derive.mlp([2, 3, 2], activations=["tanh", "sigmoid"], loss="bce")
+    claim = r"\frac{\partial \mathcal{L}}{\partial a^{[2]}} = \left(\frac{1 - y}{1 - a^{[2]}} {} \frac{y}{a^{[2]}}\right)^T"
+    assert check_claim(claim.replace("{}", "-"), net, wrt="a2",
+                       notation="cs229").verdict == "correct"
+    assert check_claim(claim.replace("{}", "+"), net, wrt="a2",
+                       notation="cs229").verdict == "incorrect"
+    with pytest.raises(BadInput, match="cannot divide by the matrix"):
+        verify.parse_latex(r"\frac{A}{B}", shapes={"A": (2, 2), "B": (2, 2)})

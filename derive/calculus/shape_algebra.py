@@ -155,6 +155,13 @@ class Algebra:
     def div(self, a, b, ta=None, tb=None):
         self.sized(b, tb)
         if is_matrix(b):
+            if not is_one_by_one(b) and 1 in b.shape:
+                # y / a of vectors: entry by entry (a vector has no inverse), as the
+                # per-entry loss's derivative is written (\frac{y}{a^{[3]}})
+                inverse = sp.HadamardPower(b, -1)
+                if not is_matrix(a):
+                    return sp.MatMul(a, inverse).doit(deep=False)
+                return self.hadamard(a, inverse, ta, tb)
             if not is_one_by_one(b):
                 self.fail(f"cannot divide by the matrix {describe(b, tb)}; multiply by its "
                           "inverse instead")
