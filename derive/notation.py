@@ -58,8 +58,10 @@ class Profile:
         literal).
     code : dict
         kind → identifier template with ``{l}`` for the plain layer number (``delta{l}``).
-    transpose, hadamard : str
-        The transpose mark (``^{T}``, ``^{\top}``) and the Hadamard product (``\odot``,
+    transpose, hadamard, diag : str
+        The transpose mark (``^{T}``, ``^{t}``), the diagonal matrix of a vector
+        (``\operatorname{diag}``, the Mines notes' ``\operatorname{Diag}``) and the Hadamard
+        product (``\odot``,
         ``\circ``).
     source : str
         Where the notation comes from.
@@ -70,6 +72,7 @@ class Profile:
     latex: dict = field(default_factory=dict)
     code: dict = field(default_factory=dict)
     transpose: str = "^{T}"
+    diag: str = r"\operatorname{diag}"
     hadamard: str = r"\odot"
     source: str = ""
 
@@ -102,7 +105,7 @@ class Profile:
         for key, value in overrides.items():
             if not isinstance(value, str):
                 raise BadInput(f"notation template for {key!r} must be a string", where)
-            if key in ("transpose", "hadamard", "index"):
+            if key in ("transpose", "hadamard", "diag", "index"):
                 check_symbol(value, f"notation.{key}", where)   # before any LaTeX is compiled
                 changes[key] = value
             elif key.startswith("code."):
@@ -112,7 +115,8 @@ class Profile:
                 latex[key] = value
             else:
                 raise UnknownName("notation object", key,
-                                  [*KINDS, "transpose", "hadamard", "index", "code.<kind>"],
+                                  [*KINDS, "transpose", "hadamard", "diag", "index",
+                                   "code.<kind>"],
                                   where)
         profile = replace(self, name=f"{self.name}+custom", latex=latex, code=code, **changes)
         for key in overrides:                      # a template that cannot be filled in fails now
@@ -145,12 +149,13 @@ DEFAULT_CODE = {"a": "a{l}", "A": "a{l}", "z": "z{l}", "Z": "z{l}", "W": "W{l}",
                 "Y": "Y", "C": "loss", "E": "cost", "Wbar": "W{l}_no_bias"}
 
 
-def _profile(name, index, source, code=None, transpose="^{T}", hadamard=r"\odot", **latex):
+def _profile(name, index, source, code=None, transpose="^{T}", hadamard=r"\odot",
+             diag=r"\operatorname{diag}", **latex):
     missing = [k for k in KINDS if k not in latex]
     if missing:
         raise AssertionError(f"profile {name} lacks {missing}")
     return Profile(name=name, index=index, latex=latex, code={**DEFAULT_CODE, **(code or {})},
-                   transpose=transpose, hadamard=hadamard, source=source)
+                   transpose=transpose, hadamard=hadamard, diag=diag, source=source)
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in [
@@ -168,6 +173,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
              P=r"\frac{\partial \mathcal{L}}{\partial a{l-1}}",
              x="x", X="X", y="y", Y="Y", C=r"\mathcal{L}", E="J", phi="g"),
     _profile("mines", "^{({l})}", "Mines (augmented bias, v^{(l)}, s^{(l)}, E^{(l)})",
+             transpose="^{t}", diag=r"\operatorname{Diag}",
              code={"a": "v{l}", "A": "v{l}", "z": "s{l}", "Z": "s{l}", "B": "E{l}",
                    "D": "E{l}", "W": "W{l}"},
              a=r"\mathbf{v}{l}", A=r"V{l}", z=r"\mathbf{s}{l}", Z=r"S{l}",

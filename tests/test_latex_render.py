@@ -338,15 +338,15 @@ def test_mines_augmented_batch_mines_from_its_spec_file():
     d = derive.backprop(net, batch=True)
     tex = render_latex(d)                                  # the spec's own profile: mines
     got = lines(tex)
-    assert got[1] == (r"S^{(1)} &= \tilde{W}^{(1)} \begin{bmatrix} \mathbf{1}^{T} \\ X "
+    assert got[1] == (r"S^{(1)} &= \tilde{W}^{(1)} \begin{bmatrix} \mathbf{1}^{t} \\ X "
                       r"\end{bmatrix} \tag{1}\\")
     assert got[2] == r"V^{(1)} &= h\left(S^{(1)}\right) \tag{2}\\"
     # W^{(2)} is the weights without their bias column (Mines)
-    assert got[10] == r"\nabla_{V^{(1)}} \delta &= W^{(2)T} \mathbf{E}^{(2)} \tag{10}\\"
-    assert got[11] == (r"\mathbf{E}^{(1)} &= h'\left(S^{(1)}\right) \odot \left(W^{(2)T} "
+    assert got[10] == r"\nabla_{V^{(1)}} \delta &= W^{(2)t} \mathbf{E}^{(2)} \tag{10}\\"
+    assert got[11] == (r"\mathbf{E}^{(1)} &= h'\left(S^{(1)}\right) \odot \left(W^{(2)t} "
                        r"\mathbf{E}^{(2)}\right) \tag{11}\\")
     assert got[12] == (r"\nabla_{\tilde{W}^{(1)}} \mathcal{L} &= \frac{1}{N} \mathbf{E}^{(1)} "
-                       r"\begin{bmatrix} \mathbf{1}^{T} \\ X \end{bmatrix}^{T} \tag{12}")
+                       r"\begin{bmatrix} \mathbf{1}^{t} \\ X \end{bmatrix}^{t} \tag{12}")
     assert r"$h = \tanh$" in tex
 
 

@@ -74,42 +74,42 @@ def test_the_row_recursion_with_the_shapes_of_the_notes(example):
     math = _section(example, "The output layer") + _section(example, "Back-propagation")
     expected = [
         r"E^{(2)} = \frac{d\delta}{d\mathbf{v}^{(2)}} \frac{d\mathbf{v}^{(2)}}{d\mathbf{s}^{(2)}}",
-        r"= \underbrace{\left(\mathbf{v}^{(2)} - \mathbf{y}\right)^{T}}_{1 \times n_{2}}",
+        r"= \underbrace{\left(\mathbf{v}^{(2)} - \mathbf{y}\right)^{t}}_{1 \times n_{2}}",
         r"\frac{d\mathbf{s}^{(2)}}{d\mathbf{v}^{(1)}} = W^{(2)}",
         r"E^{(1)} = E^{(2)} \frac{d\mathbf{s}^{(2)}}{d\mathbf{v}^{(1)}} \frac{d\mathbf{v}^{(1)}}"
         r"{d\mathbf{s}^{(1)}}",
         r"= \underbrace{E^{(2)}}_{1 \times n_{2}} \underbrace{W^{(2)}}_{n_{2} \times n_{1}} "
-        r"\underbrace{\operatorname{diag}\left(h'\left(\mathbf{s}^{(1)}\right)\right)}"
+        r"\underbrace{\operatorname{Diag}\left(h'\left(\mathbf{s}^{(1)}\right)\right)}"
         r"_{n_{1} \times n_{1}}",
-        r"= \underbrace{\left(E^{(2)} W^{(2)}\right) \odot h'\left(\mathbf{s}^{(1)}\right)^{T}}"
+        r"= \underbrace{\left(E^{(2)} W^{(2)}\right) \odot h'\left(\mathbf{s}^{(1)}\right)^{t}}"
         r"_{1 \times n_{1}}"]
     for line in expected:
         assert line in math, line
     assert [math.index(line) for line in expected] == sorted(math.index(l) for l in expected)
     gradient = next(line for line in math
                     if line.startswith(r"\left[\frac{d\delta}{d\tilde{W}^{(2)}}\right] = "))
-    assert r"\underbrace{E^{(2)T}}_{n_{2} \times 1} \underbrace{\tilde{\mathbf{v}}^{(1)T}}" \
+    assert r"\underbrace{E^{(2)t}}_{n_{2} \times 1} \underbrace{\tilde{\mathbf{v}}^{(1)t}}" \
         in gradient
 
 
 def test_softmax_and_cross_entropy(example):
     lines = {line.math: line for line in example.equations()}
     upstream = lines[r"\frac{d\delta}{d\mathbf{v}^{(2)}} = \left(- \frac{\mathbf{y}}"
-                     r"{\mathbf{v}^{(2)}}\right)^{T}"]
-    jac = lines[r"\frac{d\mathbf{v}^{(2)}}{d\mathbf{s}^{(2)}} = \operatorname{diag}\left("
+                     r"{\mathbf{v}^{(2)}}\right)^{t}"]
+    jac = lines[r"\frac{d\mathbf{v}^{(2)}}{d\mathbf{s}^{(2)}} = \operatorname{Diag}\left("
                 r"\operatorname{softmax}\left(\mathbf{s}^{(2)}\right)\right) - "
                 r"\operatorname{softmax}\left(\mathbf{s}^{(2)}\right) \operatorname{softmax}"
-                r"\left(\mathbf{s}^{(2)}\right)^{T}"]
+                r"\left(\mathbf{s}^{(2)}\right)^{t}"]
     assert upstream.check.against == jac.check.against == "sympy_diff"
 
 
 def test_the_batch_form(example):
     math = _section(example, "Back-propagation for multiple inputs")
-    assert r"\mathbf{E}^{(2)} = \underbrace{\left(V^{(2)} - Y\right)^{T}}_{N \times n_{2}}" \
+    assert r"\mathbf{E}^{(2)} = \underbrace{\left(V^{(2)} - Y\right)^{t}}_{N \times n_{2}}" \
         in math
     assert r"\mathbf{E}^{(1)} = \underbrace{\left(\mathbf{E}^{(2)} W^{(2)}\right) \odot " \
-           r"h'\left(S^{(1)}\right)^{T}}_{N \times n_{1}}" in math
-    assert any(r"\frac{1}{N} \mathbf{E}^{(1)T} \tilde{X}^{T}" in line for line in math)
+           r"h'\left(S^{(1)}\right)^{t}}_{N \times n_{1}}" in math
+    assert any(r"\frac{1}{N} \mathbf{E}^{(1)t} \tilde{X}^{t}" in line for line in math)
     checks = [line.check for line in example.equations()
               if line.check and line.check.batch is not None]
     assert checks and {check.batch for check in checks} == {3}
@@ -153,7 +153,7 @@ def test_other_networks_and_layouts():
         doc = lecture(derive.backprop(net, form="matrix", layout=layout), "mines")
         assert [section.title for section in doc.sections] == TITLES
         assert all(line.check or line.definition for line in doc.equations())
-        assert any(r"\odot h'\left(\mathbf{s}^{(1)}\right)^{T}" in line for line in _math(doc))
+        assert any(r"\odot h'\left(\mathbf{s}^{(1)}\right)^{t}" in line for line in _math(doc))
 
 
 def test_symbolic_depth_falls_back_to_the_engine_rules():

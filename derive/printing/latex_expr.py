@@ -219,6 +219,9 @@ class NotationLatexPrinter(MatrixLatexPrinter):
             return isinstance(body, (sp.Add, sp.Mul)) or body.could_extract_minus_sign()
         return False
 
+    def _print_DiagMatrix(self, expr):
+        return rf"{self.profile.diag}\left({self._print(expr.args[0])}\right)"
+
     def _print_HadamardProduct(self, expr):
         return f" {self.profile.hadamard} ".join(self._factor(a)
                                                    for a in hadamard_order(expr.args))

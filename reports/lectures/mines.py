@@ -148,7 +148,7 @@ def _output(lec: NetworkLecture) -> tuple[Section, dict]:
                  r"$n_L \times n_L$ Jacobian of the output activation.", tuple(lines))
     blocks.append(init)
     if fused is not None and fused.recognised:
-        blocks.append(Text(rf"Here ${lec.s('B', L)} = ({v} - {lec.s('y')})^{{T}}$: prediction "
+        blocks.append(Text(rf"Here ${lec.s('B', L)} = ({v} - {lec.s('y')}){lec.profile.transpose}$: prediction "
                            "minus target, as a row."))
     return Section("The output layer", blocks), E
 
