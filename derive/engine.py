@@ -436,22 +436,8 @@ def check_generic_rules(d: MatrixDerivation) -> Check:
     explicit_net = net.at_depth(depth)
     explicit = derive_matrix(explicit_net, layout="denominator", batch=d.batch, check=False)
 
-    def instance(k):
-        mapping = {}
-        for symbol, (kind, layer) in d.symbols.table.items():
-            if layer is None:
-                target = (explicit.symbols.y() if kind in ("y", "Y")
-                          else explicit.symbols.a(0))
-            else:
-                index = int(sp.sympify(layer).xreplace({J: k, net.depth: depth}))
-                if not 0 <= index <= depth:
-                    continue
-                target = _symbol_like(explicit.symbols, kind, index)
-            mapping[symbol] = target
-        return mapping
-
     for k in range(1, depth + 1):
-        mapping = instance(k)
+        mapping = instance_mapping(d, explicit, k)
         pairs = [(d.gradient(name).xreplace(mapping), explicit.gradient(name.replace("j", str(k))))
                  for name in d.gradients]
         pairs.append(((d.signal(J) if k < depth else d.signal(net.depth)).xreplace(mapping),
@@ -464,6 +450,24 @@ def check_generic_rules(d: MatrixDerivation) -> Check:
                  parts=(check_numerically(explicit),))
 
 
+def instance_mapping(d: MatrixDerivation, explicit: MatrixDerivation, k: int) -> dict:
+    """Symbol of ``d`` (a symbolic depth L, general layer j) → the symbol of ``explicit`` (the
+    same network written out at depth ``CHECK_DEPTH``) with j = ``k``; a symbol whose layer
+    falls outside 0 … CHECK_DEPTH at that k is left out."""
+    depth = explicit.network.depth
+    mapping = {}
+    for symbol, (kind, layer) in d.symbols.table.items():
+        if layer is None:
+            target = (explicit.symbols.y() if kind in ("y", "Y") else explicit.symbols.a(0))
+        else:
+            index = int(sp.sympify(layer).xreplace({J: k, d.network.depth: depth}))
+            if not 0 <= index <= depth:
+                continue
+            target = _symbol_like(explicit.symbols, kind, index)
+        mapping[symbol] = target
+    return mapping
+
+
 def _symbol_like(sym: Symbols, kind: str, layer: int):
     if kind in ("W", "b"):
         params = sym.params(layer)
@@ -474,4 +478,4 @@ def _symbol_like(sym: Symbols, kind: str, layer: int):
 
 __all__ = ["BATCH_KINDS", "CHECK_BATCH", "CHECK_DEPTH", "CHECK_SIZES", "MatrixDerivation",
            "NumericProgram", "Symbols", "check_generic_rules", "check_numerically",
-           "derive_matrix", "input_dims"]
+           "derive_matrix", "input_dims", "instance_mapping"]

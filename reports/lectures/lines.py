@@ -28,8 +28,8 @@ import sympy as sp
 from derive.calculus.explicit import explicit_value
 from derive.derivation import Check
 from derive.errors import CheckFailed
-from derive.engine import CHECK_DEPTH, derive_matrix
-from derive.naming import J, N
+from derive.engine import CHECK_DEPTH, derive_matrix, instance_mapping
+from derive.naming import N
 from derive.notation import Profile
 from derive.printing.latex_matrix import MatrixRenderer
 from derive.targets import target_domain
@@ -106,23 +106,7 @@ class LineChecker:
 
     def _instance(self, k: int) -> dict:
         """Symbol of the generic derivation → that of the explicit one, at j = k."""
-        d, explicit = self.d, self.explicit.d
-        mapping = {}
-        for symbol, (kind, layer) in d.symbols.table.items():
-            if layer is None:
-                mapping[symbol] = (explicit.symbols.y() if kind in ("y", "Y")
-                                   else explicit.symbols.a(0))
-                continue
-            index = int(sp.sympify(layer).xreplace({J: k, d.network.depth: CHECK_DEPTH}))
-            if not 0 <= index <= CHECK_DEPTH:
-                continue
-            if kind in ("W", "b"):
-                params = explicit.symbols.params(index)
-                mapping[symbol] = next(s for name, s in params.items() if name.startswith(kind))
-            else:
-                base = {"A": "a", "Z": "z", "D": "B"}.get(kind, kind)
-                mapping[symbol] = explicit.symbols.value(base, index)
-        return mapping
+        return instance_mapping(self.d, self.explicit.d, k)
 
     def _compare_instances(self, shown, truth, what: str) -> Check:
         """A line for any depth: at j = 1 … CHECK_DEPTH where every symbol exists there."""
