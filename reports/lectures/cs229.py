@@ -14,8 +14,6 @@ rows, the notes' (a^{[3]} − y) W^{[3]} ∘ g'(z^{[2]})).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from derive.calculus.constructors import hadamard, mm, transpose
@@ -44,7 +42,7 @@ def _forward(lec: NetworkLecture) -> Section:
 
 def _output(lec: NetworkLecture) -> Section:
     w, sym, L = lec.w, lec.sym, lec.depth
-    z, a = sym.z(L), sym.a(L)
+    a = sym.a(L)
     upstream = next(step.rhs for step in lec.d.steps
                     if step.lhs.kind == "dC/da" and step.lhs.layer == L)
     truth = lec.in_layout(lec.d.signal(L))
@@ -79,14 +77,12 @@ def _backward(lec: NetworkLecture) -> Section:
     jac_lines = []
     for layer in hidden:
         if lec.entrywise(layer):
-            jac_lines.append(w.line(w.frac(lec.s("a", layer), lec.s("z", layer)),
-                                    lec.dadz(layer), None))
-            jac_lines[-1] = _checked_jacobian(lec, jac_lines[-1], lec.dadz(layer),
-                                              lec.activation(layer), sym.z(layer))
-        jac_lines.append(_checked_jacobian(
-            lec, w.line(w.frac(lec.s("z", layer + 1), lec.s("a", layer)), lec.dzda(layer + 1),
-                        None),
-            lec.dzda(layer + 1), lec.pre_activation(layer + 1), sym.a(layer)))
+            jac_lines.append(w.jacobian_line(w.frac(lec.s("a", layer), lec.s("z", layer)),
+                                             lec.dadz(layer), lec.activation(layer),
+                                             sym.z(layer), lec.layout))
+        jac_lines.append(w.jacobian_line(w.frac(lec.s("z", layer + 1), lec.s("a", layer)),
+                                         lec.dzda(layer + 1), lec.pre_activation(layer + 1),
+                                         sym.a(layer), lec.layout))
     blocks.append(Group("The Jacobians of one layer: the activation acts entry by entry, so "
                         r"$\partial a_j / \partial z_i = 0$ for $i \neq j$ and its Jacobian is "
                         "diagonal; that of the affine map in its input is the weight matrix.",
@@ -131,12 +127,6 @@ def _backward(lec: NetworkLecture) -> Section:
                         r"a diagonal matrix times a vector is an entrywise product.",
                         tuple(chain_lines)))
     return Section("Backward through the layers", blocks)
-
-
-def _checked_jacobian(lec, line, shown, of, wrt):
-    """``line`` with its check: ``shown`` against sympy.diff of ``of`` in ``wrt``."""
-    check = lec.w.checker.jacobian(shown, of, wrt, lec.layout, line.lhs)
-    return replace(line, check=check, definition=False)
 
 
 def _gradients(lec: NetworkLecture) -> Section:

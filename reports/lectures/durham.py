@@ -52,10 +52,7 @@ def _space(lec: NetworkLecture, *sizes) -> str:
 
 def _jacobian_line(lec: NetworkLecture, lhs: str, shown, of, wrt, what: str, text=None):
     """A line ``lhs = shown`` checked as the Jacobian of ``of`` in ``wrt`` (Durham: m × n)."""
-    w = lec.w
-    line = w.line(lhs, shown, None, shown=text)
-    check = w.checker.jacobian(shown, of, wrt, JACOBIAN_LAYOUT, what)
-    return replace(line, check=check, definition=False)
+    return lec.w.jacobian_line(lhs, shown, of, wrt, JACOBIAN_LAYOUT, what, shown=text)
 
 
 def _vec_jacobian_check(lec: NetworkLecture, shown, of, W, what: str) -> Check:

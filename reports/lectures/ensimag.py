@@ -16,7 +16,6 @@ the gradient computation as pseudo-code — as the Ensimag notes derive them, in
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
@@ -173,9 +172,7 @@ def _p_rows(lec: NetworkLecture) -> tuple[Section, dict]:
     shown_top = lec.dcost(lec.s("a", L))
     lines = [lec.named_line(lhs(L + 1), lec.in_layout(transpose(P[L + 1])), top,
                             shown=shown_top, what="P^{L+1}"),
-             replace(w.line("", top, None),
-                     check=w.checker.jacobian(top, lec.d.cost, sym.a(L), lec.layout,
-                                              "dC/da^L"), definition=False)]
+             w.jacobian_line("", top, lec.d.cost, sym.a(L), lec.layout, "dC/da^L")]
     shape = (r"(numerator layout: a $1 \times n_L$ row)" if lec.layout == "numerator" else
              r"(a $1 \times n_L$ row; in this layout its transpose, a column)")
     first = Group(rf"The row ${lec.s('P', L + 1)}$ is the derivative of the error function "
@@ -319,17 +316,15 @@ def _layer(lec: NetworkLecture) -> Section:
     for layer in lec.layers():
         of = lec.activation(layer).xreplace({sym.z(layer): lec.pre_activation(layer)})
         jac = _layer_jacobian(lec, layer)
-        line = w.line(w.frac(_f(lec, layer), lec.s("a", layer - 1)), jac, None)
-        check = w.checker.jacobian(jac, of, sym.a(layer - 1), lec.layout,
-                                   f"df^{layer}/da^{layer - 1}")
-        lines.append(replace(line, check=check, definition=False))
+        lines.append(w.jacobian_line(w.frac(_f(lec, layer), lec.s("a", layer - 1)), jac, of,
+                                     sym.a(layer - 1), lec.layout,
+                                     f"df^{layer}/da^{layer - 1}"))
         bias = lec.param(layer, "b")
         if bias is not None:
             jac_b = lec.chain(lec.dadz(layer), jacobian(lec.pre_activation(layer), wrt=bias,
                                                         layout=lec.layout).expr)
-            line = w.line(w.frac(_f(lec, layer), lec.s("b", layer)), jac_b, None)
-            check = w.checker.jacobian(jac_b, of, bias, lec.layout, f"df^{layer}/db^{layer}")
-            lines.append(replace(line, check=check, definition=False))
+            lines.append(w.jacobian_line(w.frac(_f(lec, layer), lec.s("b", layer)), jac_b, of,
+                                         bias, lec.layout, f"df^{layer}/db^{layer}"))
     W = lec.s("W")
     where = {"columns": rf"${W} = (\omega_1, \dots, \omega_m)$ stores the weights of neuron $k$ "
                         r"in its column $\omega_k$, so row $k$ of $\partial f / \partial a$ is "

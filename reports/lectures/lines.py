@@ -235,6 +235,14 @@ class Writer:
         check = self.checker.compare(expr, truth, what or lhs)
         return Eq(lhs, f"{relation} {text}", str(next(self.tags)), check=check)
 
+    def jacobian_line(self, lhs: str, expr, of, wrt, layout: str, what: str = "",
+                      shown: str | None = None) -> Eq:
+        """A numbered line ``lhs = expr`` checked as the Jacobian ∂``of``/∂``wrt`` in
+        ``layout`` (:meth:`LineChecker.jacobian`: sympy.diff of the entries)."""
+        text = shown if shown is not None else self.tex(expr)
+        check = self.checker.jacobian(expr, of, wrt, layout, what or lhs)
+        return Eq(lhs, f"= {text}", str(next(self.tags)), check=check)
+
     def same_as(self, lhs: str, expr, check: Check | None, shown: str | None = None) -> Eq:
         """A numbered line that shows an engine step with the engine's own check of it."""
         text = shown if shown is not None else self.tex(expr)

@@ -21,7 +21,6 @@ shape of their parameter.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
@@ -162,12 +161,10 @@ def _softmax(lec: NetworkLecture) -> list:
     blocks = []
     if lec.net.activation(L).vector_valued:
         checked = [
-            replace(w.line(_d(delta, v), upstream, None),
-                    check=w.checker.jacobian(upstream, lec.d.cost, sym.a(L), "numerator",
-                                             "d delta / d v^L"), definition=False),
-            replace(w.line(_d(v, s), jac, None),
-                    check=w.checker.jacobian(jac, lec.activation(L), sym.z(L), "numerator",
-                                             "d v^L / d s^L"), definition=False)]
+            w.jacobian_line(_d(delta, v), upstream, lec.d.cost, sym.a(L), "numerator",
+                            "d delta / d v^L"),
+            w.jacobian_line(_d(v, s), jac, lec.activation(L), sym.z(L), "numerator",
+                            "d v^L / d s^L")]
         k = r"\sum_{i=1}^{n_L} e^{s_i}"
         blocks.append(Text(
             rf"Softmax on the last layer: ${v} = \mathrm{{Softmax}}({s}) = \frac{{1}}{{{k}}}"
@@ -188,11 +185,9 @@ def _backward(lec: NetworkLecture, E: dict) -> Section:
     for layer in range(L, 1, -1):
         below = layer - 1
         dzda = _num(lec.pre_activation(layer), sym.a(below))
-        bars.append(replace(w.line(_d(lec.s("z", layer), lec.s("a", below)), dzda, None),
-                            check=w.checker.jacobian(dzda, lec.pre_activation(layer),
-                                                     sym.a(below), "numerator",
-                                                     f"d s^{layer} / d v^{below}"),
-                            definition=False))
+        bars.append(w.jacobian_line(_d(lec.s("z", layer), lec.s("a", below)), dzda,
+                                    lec.pre_activation(layer), sym.a(below), "numerator",
+                                    f"d s^{layer} / d v^{below}"))
     for layer in range(L, 1, -1):
         below = layer - 1
         dzda = _num(lec.pre_activation(layer), sym.a(below))
