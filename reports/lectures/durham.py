@@ -19,7 +19,6 @@ formula, a derivative of the cost against the engine's value.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import sympy as sp
 
@@ -189,7 +188,7 @@ def _weights(lec: NetworkLecture, layer, u_expr, W) -> list:
                  rf"{_entry(v, 'k')}")
     lhs = w.frac(u, rf"\operatorname{{vec}}({Wt})")
     check = _vec_jacobian_check(lec, value, u_expr, W, f"du/dvec(W) of layer {layer}")
-    line = replace(w.line(lhs, None, None, shown=text), check=check, definition=False)
+    line = w.same_as(lhs, None, check, shown=text)
     note = (rf"In the weights the Jacobian would have three indices, ${entry}$; stacking the "
             rf"columns of ${Wt}$ into $\operatorname{{vec}}({Wt})$ makes it a matrix, "
             "a Kronecker product with the input.")
