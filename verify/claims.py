@@ -58,7 +58,7 @@ from .claim_points import draw_point, evaluate, printed, same
 from .derivation_truth import NetworkCalculus
 from .latex import parse_latex
 from .network_binding import bind_functions, resolve_derivatives
-from .network_names import ALIASES, AUGMENTED, name_of, network_names
+from .network_names import ALIASES, AUGMENTED, claim_names, name_of, network_names
 from .verdict import Diagnosis, Verdict
 
 #: Random rational points a rational-points verdict agrees at; more for a piecewise
@@ -532,10 +532,7 @@ def check_claim(claimed_latex: str, net_or_expr, wrt, layout: str = "numerator",
             raise BadInput(f"no parameter named {wrt!r}; known: {', '.join(d.gradients)} "
                            f"(or a quantity: {', '.join(_quantities(d))})", "wrt")
         batch = backprop(net_or_expr, layout=layout, form="matrix", batch=True)
-        names = network_names(d, notation)
-        batch_names = {name: symbol for name, symbol in network_names(batch, notation).items()
-                       if name not in names}
-        shapes = {name: _shape(symbol) for name, symbol in {**names, **batch_names}.items()}
+        _, batch_names, shapes = claim_names(d, batch, notation)
     try:
         parsed = parse_latex(claimed_latex, shapes=shapes, scalars=scalars, profile=notation,
                              layout=layout)

@@ -12,13 +12,14 @@ import re
 from functools import lru_cache
 
 from derive.calculus.latex_names import decorated
+from derive.calculus.matrix_nodes import is_matrix
 from derive.errors import BadInput
 from derive.layers.dense import Augment, DropBias
 from derive.notation import get_profile
 
 from .latex import parse_latex
 
-__all__ = ["ALIASES", "AUGMENTED", "name_of", "network_names"]
+__all__ = ["ALIASES", "AUGMENTED", "claim_names", "name_of", "network_names"]
 
 #: Names every profile also accepts for a value kind, besides its own (``{l}`` the profile's
 #: layer index): the formal letters of the Ensimag notes, CS229's ŷ.
@@ -100,3 +101,15 @@ def network_names(d, profile: str) -> dict:
                 if name is not None:
                     names.setdefault(name, row)
     return names
+
+
+def claim_names(d, batch, profile: str) -> tuple[dict, dict, dict]:
+    """(names, batch_names, shapes) a claim about a network is read with: the names of the
+    per-sample derivation ``d``, those only the batch derivation ``batch`` has (X, A^{[l]},
+    Δ^{[l]}), and every name's shape."""
+    names = network_names(d, profile)
+    batch_names = {name: value for name, value in network_names(batch, profile).items()
+                   if name not in names}
+    shapes = {name: tuple(value.shape) if is_matrix(value) else (1, 1)
+              for name, value in {**names, **batch_names}.items()}
+    return names, batch_names, shapes

@@ -36,7 +36,7 @@ from derive.errors import BadInput
 from derive.spec import load_spec
 from reports.build import find_latex
 from reports.html import mathml
-from verify.claims import network_names
+from verify.network_names import claim_names
 from verify.latex import parse_latex
 from verify.verdict import METHODS
 
@@ -206,12 +206,8 @@ def _network_shapes(fields: dict) -> tuple[dict, str, str]:
     layout = fields.get("layout") or getattr(net, "layout", None) or "numerator"
     notation = fields.get("notation") or getattr(net.notation, "name", net.notation) or "cs229"
     d = backprop(net, layout=layout, form="matrix")
-    names = network_names(d, notation)
     batch = backprop(net, layout=layout, form="matrix", batch=True)
-    names.update({k: v for k, v in network_names(batch, notation).items() if k not in names})
-    shapes = {name: tuple(v.shape) if hasattr(v, "shape") else (1, 1)
-              for name, v in names.items()}
-    return shapes, notation, layout
+    return claim_names(d, batch, notation)[2], notation, layout
 
 
 def _latex(expr) -> str:
