@@ -24,6 +24,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
 from .functions import NamedFunction
+from .latex_names import GREEK
 from .matrix_nodes import ActivationPrime, AsScalar, Softmax, Vec, is_matrix
 from .numpy_code import NumpyCodePrinter
 
@@ -205,6 +206,11 @@ class MatrixLatexPrinter(LatexPrinter):
     def _print_MatrixSymbol(self, expr):
         name = expr.name
         if "^" in name or "\\" in name or "{" in name:
+            # a name as the LaTeX reader spells it: a Greek base without its backslash
+            # (alpha^{1} for \alpha^{1})
+            base = re.match(r"[A-Za-z]+", name)
+            if base and base.group(0) in GREEK and name[base.end():base.end() + 1] in "^_{":
+                return "\\" + name
             return name
         return super()._print_MatrixSymbol(expr)
 

@@ -51,11 +51,6 @@ SPEC_NAME = "network.toml"
 _PROGRAMS = {"derive": ("python -m derive", derive_main), "reports": ("python -m reports",
                                                                     reports_main),
              "verify": ("python -m verify", verify_main)}
-_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-          "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
-          "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
-          "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega")
-_GREEK_NAME = re.compile(r"(?<![\\A-Za-z])(" + "|".join(_GREEK) + r")(?![A-Za-z])")
 
 
 def run_command(program: str, argv: list[str], folder: str | None = None) -> dict:
@@ -210,12 +205,6 @@ def _network_shapes(fields: dict) -> tuple[dict, str, str]:
     return claim_names(d, batch, notation)[2], notation, layout
 
 
-def _latex(expr) -> str:
-    """LaTeX of a value as read, its Greek names spelled as commands (the reader names
-    ``\\alpha^{1}`` ``alpha^{1}``)."""
-    return _GREEK_NAME.sub(r"\\\1", latex_matrix(expr))
-
-
 def preview(fields: dict) -> dict:
     """How the claim was read: ``{"latex", "mathml", "shape", "error"}`` — the left side, the
     value and each definition as our reader understood them, rendered as MathML (a misread
@@ -224,13 +213,13 @@ def preview(fields: dict) -> dict:
         shapes, notation, layout = _network_shapes(fields)
         parsed = parse_latex(fields.get("claimed") or "", shapes=shapes, profile=notation,
                              layout=layout)
-        parts = ([_latex(parsed.left)] if parsed.left is not None else []) + [
-            _latex(parsed.expr)]
+        parts = ([latex_matrix(parsed.left)] if parsed.left is not None else []) + [
+            latex_matrix(parsed.expr)]
         latex = " = ".join(parts)
         for name, value in parsed.definitions.items():
             symbol = parsed.symbols.get(name)
-            latex += r",\quad " + (_latex(symbol) if symbol is not None else name) + " = " \
-                + _latex(value)
+            latex += r",\quad " + (latex_matrix(symbol) if symbol is not None else name) + " = " \
+                + latex_matrix(value)
         rows, cols = parsed.shape
         return {"latex": latex, "mathml": mathml(latex, display=True),
                 "shape": f"{rows}×{cols}", "error": None}
